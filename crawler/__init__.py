@@ -1,0 +1,1 @@
+"""newsmon crawler: Scrapy project, parsers, CLI and scheduler."""

@@ -1,0 +1,67 @@
+"""The parser's output: one article page as plain data, independent of Scrapy and storage."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+# Bump when a parser change alters what is extracted; stored with every version so that
+# history can be re-derived from the kept raw HTML with a better parser later.
+PARSER_VERSION = "1"
+
+
+class ParseError(ValueError):
+    """The input is not an article page we can read at all (empty, not HTML, no content)."""
+
+
+@dataclass
+class Image:
+    url: str | None = None
+    caption: str | None = None
+    credit: str | None = None  # without the "Foto:" prefix
+
+
+@dataclass
+class RelatedLink:
+    title: str
+    url: str
+
+
+@dataclass
+class ArticleRecord:
+    url: str
+    canonical_url: str | None = None
+    article_id: str | None = None
+    site: str = "rp"
+    section: str | None = None
+    title: str | None = None
+    lead: str | None = None
+    body: str | None = None  # blocks separated by one blank line
+    authors: list[str] = field(default_factory=list)
+    published_at: str | None = None  # ISO 8601 with offset (Europe/Warsaw)
+    updated_at: str | None = None
+    paywalled: bool = False
+    paywall_percent: int | None = None
+    body_complete: bool = True
+    tags: list[str] = field(default_factory=list)
+    image: Image | None = None
+    related: list[RelatedLink] = field(default_factory=list)
+    word_count: int = 0
+    # field name -> signal that produced it: visible, jsonld, meta, selector, pattern, fallback
+    sources: dict[str, str] = field(default_factory=dict)
+    parser_version: str = PARSER_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ArticleRecord:
+        data = dict(data)
+        image = data.get("image")
+        if isinstance(image, dict):
+            data["image"] = Image(**image)
+        data["related"] = [
+            r if isinstance(r, RelatedLink) else RelatedLink(**r) for r in data.get("related") or []
+        ]
+        known = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in data.items() if k in known})
