@@ -1,0 +1,127 @@
+"""`newsmon crawl`, `newsmon runs` and `newsmon info`."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from crawler.cli import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, CommandError
+
+RUN_COUNT_FIELDS = ("pages_fetched", "not_modified", "new_articles", "new_versions",
+                    "unchanged", "gone", "errors", "parse_failures", "suspect")
+
+
+def add_db_option(parser) -> None:
+    parser.add_argument("--db", metavar="URL",
+                        help="archive: sqlite:///PATH, a file path, or postgresql://...; "
+                             "default: $NEWSMON_DB, then config, then var/newsmon.db")
+
+
+def add_crawl_options(parser) -> None:
+    add_db_option(parser)
+    parser.add_argument("--base-url", metavar="URL",
+                        help="crawl this address instead of https://www.rp.pl (e.g. a replica)")
+    parser.add_argument("--recheck", choices=("all", "due", "none"), default="due",
+                        help="re-fetch known articles: all, those due under the revisit "
+                             "policy (default), or none")
+    parser.add_argument("--max-articles", type=_positive_int, metavar="N",
+                        help="fetch at most N articles in this run")
+
+
+def register(sub) -> None:
+    crawl = sub.add_parser("crawl", help="crawl the site once into the archive",
+                           description="Discover and fetch articles, archive new versions.")
+    add_crawl_options(crawl)
+    crawl.add_argument("--trigger", choices=("manual", "scheduled"), default="manual",
+                       help="how the run is recorded (the scheduler passes 'scheduled')")
+    crawl.add_argument("--no-lock", action="store_true",
+                       help="do not take the crawl lock (tests of concurrent writers only)")
+    crawl.add_argument("--json", action="store_true", help="print the run record as JSON")
+    crawl.set_defaults(handler=cmd_crawl)
+
+    runs = sub.add_parser("runs", help="list crawl runs, newest first")
+    add_db_option(runs)
+    runs.add_argument("--limit", type=_positive_int, default=20, metavar="N")
+    runs.add_argument("--json", action="store_true", help="JSON output")
+    runs.set_defaults(handler=cmd_runs)
+
+    info = sub.add_parser("info", help="print the resolved configuration and archive")
+    add_db_option(info)
+    info.add_argument("--json", action="store_true", help="JSON output")
+    info.set_defaults(handler=cmd_info)
+
+
+def _positive_int(text: str) -> int:
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text}")
+    return value
+
+
+def cmd_crawl(args) -> int:
+    from crawler.runner import run_crawl
+
+    settings = {"NEWSMON_LOCK_ENABLED": False} if args.no_lock else {}
+    try:
+        run = run_crawl(db=args.db, base_url=args.base_url, recheck=args.recheck,
+                        max_articles=args.max_articles, trigger=args.trigger,
+                        settings=settings)
+    except ValueError as exc:
+        raise CommandError(str(exc), EXIT_BAD_INPUT) from exc
+    if run is None:
+        raise CommandError("the crawl did not start (see the log above)")
+    if args.json:
+        print(json.dumps(run, ensure_ascii=False, default=str))
+    else:
+        counts = ", ".join(f"{k.replace('_', ' ')} {run.get(k, 0)}" for k in RUN_COUNT_FIELDS)
+        print(f"run {run['id']} {run['status']}: {counts}")
+    if run["status"] == "skipped":
+        print("newsmon crawl: another crawl holds the lock; this run was skipped",
+              file=sys.stderr)
+        return EXIT_OK
+    return EXIT_OK if run["status"] == "completed" else EXIT_FAILURE
+
+
+def cmd_runs(args) -> int:
+    from crawler.config import resolve_db_url
+    from storage import Archive
+
+    db_url, _ = resolve_db_url(args.db)
+    runs = Archive.open(db_url).runs(limit=args.limit)
+    if args.json:
+        print(json.dumps(runs, ensure_ascii=False, default=str, indent=2))
+        return EXIT_OK
+    from crawler.cli.output import print_table
+
+    columns = ["id", "trigger", "status", "started_at", "finished_at", *RUN_COUNT_FIELDS]
+    print_table(runs, columns, title="crawl runs")
+    return EXIT_OK
+
+
+def cmd_info(args) -> int:
+    from crawler.config import config_dir, load_config, load_site_profile, resolve_db_url
+
+    db_url, origin = resolve_db_url(args.db)
+    profile = load_site_profile(load_config().get("crawl", {}).get("site", "rp"))
+    info = {
+        "archive": db_url,
+        "archive_source": origin,
+        "config_dir": str(config_dir()),
+        "site": profile.get("site", {}).get("name"),
+        "base_url": profile.get("site", {}).get("base_url"),
+        "discovery": profile.get("discovery", {}),
+        "revisit": profile.get("revisit", {}),
+        "crawl": load_config().get("crawl", {}),
+        "schedule": load_config().get("schedule", {}),
+    }
+    if args.json:
+        print(json.dumps(info, ensure_ascii=False, indent=2))
+    else:
+        for key, value in info.items():
+            print(f"{key:15} {value}")
+    return EXIT_OK

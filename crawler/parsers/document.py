@@ -1,0 +1,159 @@
+"""Turning raw input into one parsed tree, plus the page-level metadata read once from it:
+`<meta>` tags, `link rel=canonical` and the JSON-LD article object."""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import lxml.html
+from lxml import etree
+
+from crawler.parsers.record import ParseError
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_META_CHARSET = re.compile(
+    rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.IGNORECASE
+)
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+_TAG = re.compile(r"<\s*(?:!doctype|html|head|body|[a-zA-Z][a-zA-Z0-9]*[\s/>])", re.IGNORECASE)
+# C0 controls other than tab/newline/carriage return/form feed: text or HTML never has many.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
+
+
+def decode(data: str | bytes) -> str:
+    """Bytes to text: a BOM wins, then a `<meta charset>` in the first 4 KB, then UTF-8.
+    Undecodable bytes become U+FFFD rather than an exception."""
+    if isinstance(data, str):
+        return data
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise ParseError(f"expected HTML as str or bytes, got {type(data).__name__}")
+    data = bytes(data)
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom):].decode(encoding, errors="replace")
+    encoding = "utf-8"
+    declared = _META_CHARSET.search(data[:4096])
+    if declared:
+        name = declared.group(1).decode("ascii", "replace")
+        try:
+            encoding = codecs.lookup(name).name
+        except LookupError:
+            pass
+    # A page declaring latin-1 is in practice windows-1252 (the WHATWG rule).
+    if encoding in ("latin-1", "iso8859-1", "ascii"):
+        encoding = "cp1252"
+    return data.decode(encoding, errors="replace")
+
+
+def build_tree(data: str | bytes) -> lxml.html.HtmlElement:
+    """Parse once with lxml; reject input that is not HTML at all with a clear ParseError."""
+    text = decode(data)
+    stripped = text.strip()
+    if not stripped:
+        raise ParseError("empty input: no HTML to parse")
+    sample = stripped[:8192]
+    if len(_CONTROL.findall(sample)) > max(8, len(sample) // 100) or "\ufffd" * 4 in sample:
+        raise ParseError("input looks binary, not HTML")
+    if sample[0] in "{[" and not _TAG.search(sample[:512]):
+        raise ParseError("input looks like JSON, not HTML")
+    if not _TAG.search(sample) and not _TAG.search(stripped[8192:8192 * 8]):
+        raise ParseError("input has no HTML tags (plain text?)")
+    # lxml refuses str input that carries an XML encoding declaration; the text is decoded already.
+    text = _XML_DECL.sub("", text, count=1).replace("\x00", "")
+    try:
+        root = lxml.html.document_fromstring(text)
+    except (etree.ParserError, ValueError) as exc:
+        raise ParseError(f"cannot parse HTML: {exc}") from exc
+    if root is None or len(root) == 0 and not (root.text or "").strip():
+        raise ParseError("HTML parsed to an empty document")
+    return root
+
+
+@dataclass
+class PageMeta:
+    """Head metadata, read once: meta tags by lower-cased name/property, canonical, JSON-LD."""
+
+    meta: dict[str, list[str]] = field(default_factory=dict)
+    canonical: str | None = None
+    head_attrs: dict[str, str] = field(default_factory=dict)
+    jsonld: dict[str, Any] = field(default_factory=dict)
+
+    def first(self, *names: str) -> str | None:
+        for name in names:
+            for value in self.meta.get(name, ()):
+                if value and value.strip():
+                    return value.strip()
+        return None
+
+    def all(self, name: str) -> list[str]:
+        return [v.strip() for v in self.meta.get(name, ()) if v and v.strip()]
+
+
+_ARTICLE_TYPES = {
+    "newsarticle", "article", "reportagenewsarticle", "analysisnewsarticle", "opinionnewsarticle",
+    "backgroundnewsarticle", "reviewnewsarticle", "blogposting", "liveblogposting", "report",
+    "scholarlyarticle", "techarticle", "socialmediaposting",
+}
+# meta, link and JSON-LD scripts may sit in <body> too on sloppy pages, so search the whole tree,
+# but with one XPath walk for all three.
+_HEAD_NODES = etree.XPath(
+    "//meta[@content] | //link[@rel][@href] | //script[@type='application/ld+json']"
+)
+
+
+def _types(obj: dict[str, Any]) -> set[str]:
+    value = obj.get("@type")
+    values = value if isinstance(value, list) else [value]
+    return {v.lower() for v in values if isinstance(v, str)}
+
+
+def _article_objects(data: Any):
+    """Yield JSON-LD objects typed as articles, looking into lists and @graph."""
+    stack = [data]
+    while stack:
+        item = stack.pop(0)
+        if isinstance(item, list):
+            stack[0:0] = item
+        elif isinstance(item, dict):
+            if _types(item) & _ARTICLE_TYPES:
+                yield item
+            if "@graph" in item:
+                stack.insert(0, item["@graph"])
+
+
+def read_meta(root: lxml.html.HtmlElement) -> PageMeta:
+    page = PageMeta()
+    head = root.find("head")
+    if head is not None:
+        page.head_attrs = dict(head.attrib)
+    for el in _HEAD_NODES(root):
+        tag = el.tag
+        if tag == "meta":
+            key = el.get("property") or el.get("name") or el.get("itemprop")
+            if key:
+                page.meta.setdefault(key.strip().lower(), []).append(el.get("content") or "")
+        elif tag == "link":
+            if page.canonical is None and "canonical" in (el.get("rel") or "").lower().split():
+                page.canonical = (el.get("href") or "").strip() or None
+        elif not page.jsonld:
+            raw = (el.text or "").strip()
+            if not raw:
+                continue
+            try:
+                data = json.loads(raw, strict=False)
+            except ValueError:
+                continue  # broken JSON-LD is common; the other signals still work
+            for obj in _article_objects(data):
+                page.jsonld = obj
+                break
+    return page

@@ -1,0 +1,177 @@
+"""Site profiles for the parser: the `[selectors]`, `[patterns]`, `[body]` and `[paywall]` tables
+of `config/sites/<name>.toml`, compiled once per process.
+
+A selector value is a CSS selector or a list of them; a list is tried in order and the first one
+that matches wins (that is how both rp.pl template generations live side by side, and how a third
+one is added: append its selector). A value starting with "xpath:" is taken as raw XPath.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from cssselect import HTMLTranslator, SelectorError
+from lxml import etree
+
+from crawler.config import ConfigError, load_site_profile
+
+_CSS = HTMLTranslator()
+
+
+@dataclass(frozen=True)
+class Selector:
+    """One configured selector: alternatives tried in order, each precompiled to XPath."""
+
+    key: str
+    alternatives: tuple[etree.XPath, ...] = ()
+    combined: etree.XPath | None = None  # all alternatives as one XPath union, one tree walk
+
+    def __bool__(self) -> bool:
+        return bool(self.alternatives)
+
+    def all(self, node) -> list:
+        """Matches of the first alternative that matches anything, in document order."""
+        for xpath in self.alternatives:
+            found = xpath(node)
+            if found:
+                return found
+        return []
+
+    def first(self, node):
+        found = self.all(node)
+        return found[0] if found else None
+
+    def union(self, node) -> list:
+        """Matches of every alternative at once (for exclusion lists), in document order."""
+        return self.combined(node) if self.combined is not None else []
+
+
+def _to_xpath(key: str, text: str, relative: bool) -> str:
+    text = text.strip()
+    try:
+        if text.startswith("xpath:"):
+            expr = text[len("xpath:"):].strip()
+        else:
+            # Relative selectors are searched below the context node, absolute ones in the document.
+            prefix = "descendant::" if relative else "descendant-or-self::"
+            expr = _CSS.css_to_xpath(text, prefix=prefix)
+        etree.XPath(expr)
+        return expr
+    except (SelectorError, etree.XPathSyntaxError) as exc:
+        raise ConfigError(f"selector {key!r}: cannot compile {text!r}: {exc}") from exc
+
+
+def compile_selector(key: str, value: str | list[str] | None, relative: bool = False) -> Selector:
+    if value is None or value == "":
+        return Selector(key)
+    values = [value] if isinstance(value, str) else list(value)
+    if not all(isinstance(v, str) for v in values):
+        raise ConfigError(f"selector {key!r}: expected a string or a list of strings")
+    exprs = [_to_xpath(key, v, relative) for v in values if v.strip()]
+    if not exprs:
+        return Selector(key)
+    return Selector(
+        key,
+        tuple(etree.XPath(e) for e in exprs),
+        etree.XPath(" | ".join(f"({e})" if " | " in e else e for e in exprs)),
+    )
+
+
+def _compile_pattern(key: str, value: str | None) -> re.Pattern | None:
+    if not value:
+        return None
+    try:
+        return re.compile(value, re.IGNORECASE | re.UNICODE)
+    except re.error as exc:
+        raise ConfigError(f"pattern {key!r}: {exc}") from exc
+
+
+def _compile_patterns(key: str, values: list[str] | None) -> tuple[re.Pattern, ...]:
+    return tuple(p for i, v in enumerate(values or []) if (p := _compile_pattern(f"{key}[{i}]", v)))
+
+
+# Selectors searched in the whole document / below another matched element. Keys absent from a
+# profile compile to empty selectors, which simply find nothing (the field then falls back).
+_DOCUMENT_SELECTORS = (
+    "title", "lead", "date_line", "published", "updated_box", "updated", "author_box",
+    "breadcrumb", "image_box", "tags", "body", "preview", "paywall_marker", "full_access",
+)
+_RELATIVE_SELECTORS = (
+    "author_link", "image_img", "image_caption", "image_credit", "body_skip", "body_block",
+    "related_card", "related_title",
+)
+
+
+@dataclass(frozen=True)
+class SiteProfile:
+    name: str
+    base_url: str | None
+    timezone: ZoneInfo | None
+    id_pattern: re.Pattern | None
+    selectors: dict[str, Selector]
+    block_tags: frozenset[str]
+    skip_tags: frozenset[str]
+    patterns: dict[str, re.Pattern | None] = field(default_factory=dict)
+    noise_blocks: tuple[re.Pattern, ...] = ()
+    paywall_head_attribute: str | None = None
+    jsonld_access: bool = True
+    generic_body: bool = True
+    min_body_chars: int = 0
+
+    def sel(self, key: str) -> Selector:
+        return self.selectors[key]
+
+
+def build_profile(name: str, raw: dict[str, Any]) -> SiteProfile:
+    site = raw.get("site") or {}
+    sels = raw.get("selectors") or {}
+    pats = raw.get("patterns") or {}
+    body = raw.get("body") or {}
+    paywall = raw.get("paywall") or {}
+    unknown = set(sels) - set(_DOCUMENT_SELECTORS) - set(_RELATIVE_SELECTORS)
+    if unknown:
+        raise ConfigError(f"site {name!r}: unknown selector keys {sorted(unknown)}")
+    selectors = {k: compile_selector(k, sels.get(k)) for k in _DOCUMENT_SELECTORS}
+    selectors.update({k: compile_selector(k, sels.get(k), relative=True) for k in _RELATIVE_SELECTORS})
+    tz_name = site.get("timezone") or None
+    try:
+        tz = ZoneInfo(tz_name) if tz_name else None
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"site {name!r}: unknown timezone {tz_name!r}") from exc
+    return SiteProfile(
+        name=name,
+        base_url=site.get("base_url") or None,
+        timezone=tz,
+        id_pattern=_compile_pattern("site.id_pattern", site.get("id_pattern")),
+        selectors=selectors,
+        block_tags=frozenset(body.get("block_tags") or ("p", "h2", "h3", "h4", "h5", "h6", "li")),
+        skip_tags=frozenset(body.get("skip_tags") or ("script", "style", "noscript", "template")),
+        patterns={
+            key: _compile_pattern(key, pats.get(key))
+            for key in (
+                "date", "published_label", "updated_label", "paywall_percent", "credit_prefix",
+                "author_prefix", "author_split", "hidden_style", "tag_split", "login_prompt",
+            )
+        },
+        noise_blocks=_compile_patterns("noise_blocks", pats.get("noise_blocks")),
+        paywall_head_attribute=paywall.get("head_attribute") or None,
+        jsonld_access=bool(paywall.get("jsonld_access", True)),
+        generic_body=bool(body.get("generic_fallback", True)),
+        min_body_chars=int(body.get("min_chars", 0)),
+    )
+
+
+@lru_cache(maxsize=None)
+def load_profile(name: str) -> SiteProfile:
+    """The compiled parser profile of a site; cached, so selectors compile once per process."""
+    try:
+        raw = load_site_profile(name)
+    except ConfigError as exc:
+        if "not found" in str(exc):
+            raise ConfigError(f"unknown site profile {name!r} ({exc})") from exc
+        raise
+    return build_profile(name, raw)

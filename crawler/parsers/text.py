@@ -1,0 +1,90 @@
+"""Text and date helpers shared by the field extractors."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+_SPACE = re.compile(r"\s+")
+# Characters that render as nothing or as a plain space: nbsp (rp.pl uses &nbsp; a lot), zero-width
+# space/joiners, soft hyphen, BOM.
+_INVISIBLE = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u200b": "",
+                            "\u200c": "", "\u200d": "", "\u00ad": "", "\ufeff": ""})
+_BREAK_TAGS = frozenset({"br", "hr"})
+
+
+def clean(text: str | None) -> str:
+    """Fold nbsp and friends, collapse whitespace, strip."""
+    if not text:
+        return ""
+    return _SPACE.sub(" ", text.translate(_INVISIBLE)).strip()
+
+
+def element_text(el, skip_tags: frozenset[str] = frozenset(), skip: set | None = None) -> str:
+    """Visible text of one element: inline children joined as rendered, `<br>` as a space,
+    script/style and explicitly skipped descendants left out."""
+    parts: list[str] = []
+
+    def walk(node) -> None:
+        if node.text:
+            parts.append(node.text)
+        for child in node:
+            tag = child.tag
+            if not isinstance(tag, str):  # comment or processing instruction
+                pass
+            elif tag in _BREAK_TAGS:
+                parts.append(" ")
+            elif tag not in skip_tags and not (skip and child in skip):
+                walk(child)
+            if child.tail:
+                parts.append(child.tail)
+
+    walk(el)
+    return clean("".join(parts))
+
+
+def parse_local(match: re.Match, tz: ZoneInfo | None) -> datetime | None:
+    """A visible "DD.MM.YYYY HH:MM" match (groups day, month, year, hour, minute) as an aware
+    datetime in the site's wall-clock zone. zoneinfo picks the right offset on both sides of a
+    DST change; in the repeated autumn hour the first (summer) occurrence is meant."""
+    try:
+        day, month, year, hour, minute = (int(g) for g in match.groups()[:5])
+        return datetime(year, month, day, hour, minute, tzinfo=tz or timezone.utc)
+    except (TypeError, ValueError):
+        return None
+
+
+def parse_iso(value, tz: ZoneInfo | None) -> datetime | None:
+    """An ISO 8601 date from JSON-LD or a meta tag. Aware values keep their instant and are
+    shown in the site's zone when it has one; naive ones are taken as site (or UTC) wall time."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    # "+0200" → "+02:00" (fromisoformat in 3.11 accepts both, but be explicit for odd inputs)
+    text = re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", text)
+    try:
+        dt = datetime.fromisoformat(text)
+    except ValueError:
+        m = re.match(r"(\d{4})-(\d{2})-(\d{2})", text)
+        if not m:
+            return None
+        try:
+            dt = datetime(int(m[1]), int(m[2]), int(m[3]))
+        except ValueError:
+            return None
+    if dt.tzinfo is None:
+        return dt.replace(tzinfo=tz or timezone.utc)
+    return dt.astimezone(tz) if tz else dt
+
+
+def iso(dt: datetime | None) -> str | None:
+    return dt.isoformat() if dt is not None else None
+
+
+def word_count(text: str | None) -> int:
+    if not text:
+        return 0
+    return sum(1 for w in text.split() if any(c.isalnum() for c in w))

@@ -1,0 +1,39 @@
+"""Run one crawl in this process, as `newsmon crawl` does, and return its run record."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from crawler.config import resolve_db_url
+
+
+def project_settings(overrides: dict[str, Any] | None = None):
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
+    from scrapy.utils.project import get_project_settings
+
+    settings = get_project_settings()
+    for key, value in (overrides or {}).items():
+        settings.set(key, value, priority="cmdline")
+    return settings
+
+
+def run_crawl(*, db: str | None = None, base_url: str | None = None, recheck: str = "due",
+              max_articles: int | None = None, trigger: str = "manual", site: str = "rp",
+              settings: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """Crawl once (blocking; one per process, Twisted's reactor cannot restart) and return
+    the run record, or None when the crawl never got to open its run."""
+    from scrapy.crawler import CrawlerProcess
+
+    from storage import Archive
+
+    db_url, _ = resolve_db_url(db)
+    overrides = {"NEWSMON_DB": db_url, "NEWSMON_TRIGGER": trigger, **(settings or {})}
+    process = CrawlerProcess(project_settings(overrides))
+    crawler = process.create_crawler(site)
+    process.crawl(crawler, base_url=base_url, recheck=recheck, max_articles=max_articles)
+    process.start()
+    run_id = crawler.stats.get_value("newsmon/run_id")
+    if run_id is None:
+        return None
+    return Archive.open(db_url).get_run(run_id)

@@ -1,0 +1,252 @@
+"""The `rp` spider: discovers articles of the diplomacy section of www.rp.pl (listing with
+pagination, news sitemap and its index, RSS), fetches new ones and re-checks known ones when
+due, with conditional requests from the validators kept in the archive."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import scrapy
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
+)
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.error import ConnectionLost, ConnectionRefusedError, DNSLookupError
+from twisted.internet.error import TimeoutError as TwistedTimeoutError
+from twisted.web._newclient import ResponseFailed
+
+from crawler import discovery
+from crawler.items import ArticleFetched, ArticleGone, ArticleNotModified, FetchFailed
+from crawler.parsers import ParseError, parse_article
+
+RECHECK_MODES = ("all", "due", "none")
+
+
+class RpSpider(scrapy.Spider):
+    name = "rp"
+    site = "rp"
+    # Article answers the spider wants to see itself rather than as errors.
+    article_statuses = [304, 404, 410]
+
+    def __init__(self, base_url: str | None = None, recheck: str = "due",
+                 max_articles: str | int | None = None, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if recheck not in RECHECK_MODES:
+            raise ValueError(f"recheck must be one of {', '.join(RECHECK_MODES)}, not {recheck!r}")
+        self.base_url = base_url.rstrip("/") if base_url else None
+        self.recheck = recheck
+        self.max_articles = int(max_articles) if max_articles not in (None, "") else None
+        self._scheduled: set[str] = set()  # article ids requested in this run
+
+    # The run context (archive, rules, lease) is set by crawler.extensions on spider_opened.
+    @property
+    def rules(self):
+        return self.run_context.rules
+
+    async def start(self):
+        ctx = self.run_context
+        if ctx.skipped:
+            return
+        for state in ctx.archive.due_articles(ctx.site, datetime.now(UTC),
+                                              ctx.profile.get("revisit", {}), mode=self.recheck):
+            request = self._article_request(state.url, state.article_id, known=state)
+            if request is not None:
+                yield request
+        for request in self._discovery_requests():
+            yield request
+
+    # -- discovery -------------------------------------------------------------------------
+
+    def _discovery_requests(self):
+        sources = self.run_context.profile.get("discovery", {})
+        listing = sources.get("listing", {})
+        if listing.get("enabled", True):
+            yield self._source_request(listing["path"], self.parse_listing, "listing",
+                                       page=1, listing=listing)
+        news = sources.get("news_sitemap", {})
+        if news.get("enabled", True):
+            yield self._source_request(news["path"], self.parse_sitemap, "news_sitemap")
+        index = sources.get("sitemap_index", {})
+        if index.get("enabled", True):
+            yield self._source_request(index["path"], self.parse_sitemap, "sitemap_index",
+                                       follow=index.get("follow", "news"))
+        rss = sources.get("rss", {})
+        if rss.get("enabled", True):
+            yield self._source_request(rss["path"], self.parse_feed, "rss")
+
+    def _source_request(self, path: str, callback, source: str, **meta: Any) -> scrapy.Request:
+        return scrapy.Request(
+            self.rules.absolute(path), callback=callback, errback=self.source_failed,
+            meta={"source": source, **meta}, priority=10,
+        )
+
+    def parse_listing(self, response):
+        urls = list(discovery.listing_links(response.body, response.url))
+        yield from self._follow_articles(urls, response.meta["source"])
+        listing, page = response.meta["listing"], response.meta["page"]
+        found_articles = any(self.rules.article_id(u) for u in urls)
+        if found_articles and page < int(listing.get("max_pages", 1)):
+            param = listing.get("page_param", "page")
+            next_url = self.rules.absolute(f"{listing['path']}?{param}={page + 1}")
+            yield scrapy.Request(next_url, callback=self.parse_listing,
+                                 errback=self.source_failed, priority=10,
+                                 meta={"source": "listing", "page": page + 1, "listing": listing})
+
+    def parse_sitemap(self, response):
+        kind, locs = discovery.sitemap_locs(response.body)
+        if kind == "invalid":
+            yield self._failure(response.url, "invalid_sitemap", "not a sitemap",
+                                status=response.status)
+            return
+        if kind == "index":
+            follow = response.meta.get("follow", "news")
+            for loc in locs:
+                if follow in loc and self.rules.is_allowed(self.rules.absolute(loc)):
+                    yield scrapy.Request(loc, callback=self.parse_sitemap,
+                                         errback=self.source_failed, priority=10,
+                                         meta={"source": response.meta["source"]})
+            return
+        yield from self._follow_articles(locs, response.meta["source"])
+
+    def parse_feed(self, response):
+        yield from self._follow_articles(discovery.feed_links(response.body),
+                                         response.meta["source"])
+
+    def _follow_articles(self, urls, source: str):
+        for url in urls:
+            article_id = self.rules.article_id(url)
+            if article_id is None:
+                continue
+            known = self.run_context.archive.known_article(self.site, article_id)
+            if known is not None and not self._recheck_known(known):
+                continue
+            request = self._article_request(self.rules.canonicalise(url), article_id,
+                                            known=known, source=source)
+            if request is not None:
+                yield request
+
+    def _recheck_known(self, known) -> bool:
+        # Known articles are fetched through the archive's due list in start(); a link found
+        # again in a listing is no reason to fetch it earlier, except in "all" mode.
+        return self.recheck == "all"
+
+    def source_failed(self, failure):
+        request = failure.request
+        kind, status = classify_failure(failure)
+        self.logger.warning("discovery source %s failed: %s", request.url, kind)
+        yield self._failure(request.url, kind, str(failure.value)[:500], status=status,
+                            source=request.meta.get("source"))
+
+    # -- articles --------------------------------------------------------------------------
+
+    def _article_request(self, url: str, article_id: str, known=None, source: str = "recheck"):
+        if article_id in self._scheduled:
+            return None
+        if self.max_articles is not None and len(self._scheduled) >= self.max_articles:
+            return None
+        self._scheduled.add(article_id)
+        self.run_context.articles_attempted += 1
+        headers = {}
+        if known is not None:
+            if known.etag:
+                headers["If-None-Match"] = known.etag
+            if known.last_modified:
+                headers["If-Modified-Since"] = known.last_modified
+        return scrapy.Request(
+            url, callback=self.parse_article, errback=self.article_failed, headers=headers,
+            meta={"article_id": article_id, "known": known is not None, "source": source,
+                  "handle_httpstatus_list": self.article_statuses},
+        )
+
+    def parse_article(self, response):
+        article_id = response.meta["article_id"]
+        url = self.rules.canonicalise(response.url)
+        if response.status == 304:
+            yield ArticleNotModified(self.site, article_id, url)
+            return
+        if response.status in (404, 410):
+            if response.meta["known"]:
+                yield ArticleGone(self.site, article_id, url, response.status)
+            else:
+                self.run_context.article_failures += 1
+                yield self._failure(url, f"http_{response.status}", "article not found",
+                                    status=response.status, article_id=article_id)
+            return
+        redirected_id = self.rules.article_id(response.url)
+        if redirected_id is not None and redirected_id != article_id:
+            # A redirect to another article of the section: not this article's content.
+            self.run_context.article_failures += 1
+            yield self._failure(url, "redirect_other_article",
+                                f"redirected to article {redirected_id}",
+                                status=response.status, article_id=article_id)
+            return
+        content_type = _header(response, "Content-Type")
+        record, error = None, None
+        try:
+            # Scrapy decodes with the HTTP charset first, then BOM and <meta>, which is the
+            # order browsers use; raw bytes are still what the archive keeps.
+            html = response.text if isinstance(response, scrapy.http.TextResponse) else response.body
+            parsed = parse_article(html, url=url, site=self.site)
+            record = parsed.to_dict()
+            record["article_id"] = article_id  # identity comes from the URL we asked for
+        except ParseError as exc:
+            error = str(exc)
+        yield ArticleFetched(
+            site=self.site, article_id=article_id, url=url, raw=response.body, record=record,
+            parse_error=error, status=response.status,
+            etag=_header(response, "ETag"), last_modified=_header(response, "Last-Modified"),
+            content_type=content_type,
+        )
+
+    def article_failed(self, failure):
+        request = failure.request
+        kind, status = classify_failure(failure)
+        if kind != "robots":
+            self.run_context.article_failures += 1
+        self._scheduled.discard(request.meta.get("article_id"))
+        yield self._failure(request.url, kind, str(failure.value)[:500], status=status,
+                            article_id=request.meta.get("article_id"))
+
+    def _failure(self, url: str, kind: str, message: str, *, status: int | None = None,
+                 article_id: str | None = None, source: str | None = None) -> FetchFailed:
+        return FetchFailed(url=url, kind=kind, message=message, site=self.site,
+                           article_id=article_id, status=status,
+                           extra={"source": source} if source else {})
+
+
+def _header(response, name: str) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
+def classify_failure(failure) -> tuple[str, int | None]:
+    """A short error kind for run counts: http_<status>, timeout, connection, dns, robots..."""
+    if failure.check(HttpError):
+        status = failure.value.response.status
+        return f"http_{status}", status
+    if failure.check(IgnoreRequest):
+        message = str(failure.value).lower()
+        if "robots" in message:
+            return "robots", None
+        if "offsite" in message or "not allowed" in message:
+            return "offsite", None
+        return "ignored", None
+    if failure.check(DownloadCancelledError):
+        # Scrapy cancels a download that exceeds DOWNLOAD_MAXSIZE.
+        return "oversize", None
+    if failure.check(DownloadTimeoutError, TwistedTimeoutError):
+        return "timeout", None
+    if failure.check(CannotResolveHostError, DNSLookupError):
+        return "dns", None
+    if failure.check(DownloadConnectionRefusedError, ConnectionRefusedError):
+        return "connection_refused", None
+    if failure.check(ResponseDataLossError, ConnectionLost, ResponseFailed, DownloadFailedError):
+        return "connection_lost", None
+    return (failure.type.__name__ if failure.type else "error"), None
