@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -33,14 +33,14 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"invalid TOML in {path}: {exc}") from exc
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_config() -> dict[str, Any]:
     """The global settings (`config/newsmon.toml`); an absent file means all defaults."""
     path = config_dir() / "newsmon.toml"
     return _read_toml(path) if path.exists() else {}
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_site_profile(name: str) -> dict[str, Any]:
     """A site profile (`config/sites/<name>.toml`): addresses, discovery, revisit, selectors."""
     if not name or not name.replace("_", "").replace("-", "").isalnum():

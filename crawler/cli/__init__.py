@@ -32,7 +32,8 @@ class _Parser(argparse.ArgumentParser):
 def _command_modules() -> list:
     # Imported here so that `newsmon --help` stays fast and one broken module is reported clearly.
     modules = []
-    for name in ("parse_cmd", "crawl_cmd", "db_cmd", "query_cmd", "schedule_cmd", "health_cmd", "bench_cmd"):
+    names = ("parse_cmd", "crawl_cmd", "db_cmd", "query_cmd", "schedule_cmd", "health_cmd")
+    for name in names:
         try:
             modules.append(__import__(f"crawler.cli.{name}", fromlist=[name]))
         except ModuleNotFoundError as exc:
@@ -57,8 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    levels = {0: logging.WARNING, 1: logging.INFO}
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose > 1 else logging.INFO if args.verbose else logging.WARNING,
+        level=levels.get(args.verbose, logging.DEBUG),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )

@@ -192,7 +192,8 @@ class RpSpider(scrapy.Spider):
         try:
             # Scrapy decodes with the HTTP charset first, then BOM and <meta>, which is the
             # order browsers use; raw bytes are still what the archive keeps.
-            html = response.text if isinstance(response, scrapy.http.TextResponse) else response.body
+            is_text = isinstance(response, scrapy.http.TextResponse)
+            html = response.text if is_text else response.body
             parsed = parse_article(html, url=url, site=self.site)
             record = parsed.to_dict()
             record["article_id"] = article_id  # identity comes from the URL we asked for

@@ -1,0 +1,78 @@
+"""`newsmon schedule`: the crawl daemon (or one cycle with --once, for system cron)."""
+
+from __future__ import annotations
+
+import logging
+
+from crawler.cli import EXIT_BAD_INPUT, CommandError
+from crawler.cli.crawl_cmd import add_crawl_options
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "schedule", help="run crawls on a schedule (daemon)",
+        description="Run the crawl on the cron/interval schedule from config/newsmon.toml "
+                    "[schedule], one crawl subprocess at a time. SIGTERM/SIGINT stop it "
+                    "cleanly (exit 0).",
+    )
+    add_crawl_options(p)
+    when = p.add_mutually_exclusive_group()
+    when.add_argument("--cron", metavar="EXPR", help='crontab expression, e.g. "*/15 * * * *"')
+    when.add_argument("--every", type=float, metavar="SECONDS", help="fixed interval")
+    p.add_argument("--jitter", type=float, metavar="SECONDS", help="random delay per run")
+    p.add_argument("--timeout", type=float, metavar="SECONDS",
+                   help="stop a crawl running longer than this (SIGINT, then kill)")
+    p.add_argument("--stop-grace", type=float, metavar="SECONDS",
+                   help="seconds between SIGINT and kill when stopping a crawl")
+    p.add_argument("--misfire-grace", type=int, metavar="SECONDS",
+                   help="a run late by less than this still happens, once")
+    p.add_argument("--once", action="store_true",
+                   help="run a single scheduled cycle and exit (for system cron)")
+    p.add_argument("--log-file", metavar="PATH", help="also append the run log to this file")
+    p.set_defaults(handler=cmd_schedule)
+
+
+def cmd_schedule(args) -> int:
+    from crawler.config import resolve_db_url, section
+    from crawler.scheduler import CrawlSupervisor, ScheduleOptions, run_daemon
+
+    conf = section("schedule")
+    db_url, _ = resolve_db_url(args.db)
+    cron, every = args.cron, args.every
+    if cron is None and every is None:
+        cron, every = conf.get("cron"), conf.get("every")
+        if cron and every:
+            every = None  # config gives both: cron wins, as documented
+    if every is not None and every <= 0:
+        raise CommandError("--every must be positive", EXIT_BAD_INPUT)
+    options = ScheduleOptions(
+        db_url=db_url, cron=cron, every=every,
+        timezone=conf.get("timezone", "Europe/Warsaw"),
+        jitter=args.jitter if args.jitter is not None else conf.get("jitter"),
+        misfire_grace_time=args.misfire_grace or int(conf.get("misfire_grace_time", 600)),
+        run_timeout=args.timeout or float(conf.get("run_timeout", 3600)),
+        stop_grace=args.stop_grace or float(conf.get("stop_grace", 30)),
+        base_url=args.base_url, recheck=args.recheck or conf.get("recheck", "due"),
+        max_articles=args.max_articles,
+    )
+    try:
+        options.trigger()
+    except ValueError as exc:
+        raise CommandError(f"invalid schedule: {exc}", EXIT_BAD_INPUT) from exc
+    _setup_logging(args.log_file)
+    if args.once:
+        return CrawlSupervisor(options).run_once()
+    return run_daemon(options)
+
+
+def _setup_logging(log_file: str | None) -> None:
+    log = logging.getLogger("newsmon.schedule")
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    fmt = logging.Formatter("%(asctime)s newsmon.schedule: %(message)s")
+    handlers: list[logging.Handler] = [logging.StreamHandler()]
+    if log_file:
+        handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+    for handler in handlers:
+        handler.setFormatter(fmt)
+        log.addHandler(handler)

@@ -1,0 +1,206 @@
+"""The scheduling daemon: APScheduler 3 runs one crawl subprocess per cycle.
+
+A subprocess per run keeps the daemon alive whatever a crawl does (Twisted's reactor cannot
+restart in one process anyway). One crawl at a time is guaranteed twice: max_instances=1 in
+the scheduler, and the archive's crawl lease that every entry point takes, so a manual crawl
+started meanwhile is refused and recorded as skipped."""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.events import EVENT_JOB_MISSED
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from crawler.extensions import summary_line
+
+logger = logging.getLogger("newsmon.schedule")
+
+_PR_SET_PDEATHSIG = 1
+
+
+@dataclass
+class ScheduleOptions:
+    db_url: str
+    cron: str | None = None
+    every: float | None = None
+    timezone: str = "Europe/Warsaw"
+    jitter: float | None = None
+    misfire_grace_time: int = 600
+    run_timeout: float = 3600.0
+    stop_grace: float = 30.0
+    base_url: str | None = None
+    recheck: str = "due"
+    max_articles: int | None = None
+    extra_args: list[str] = field(default_factory=list)
+
+    def trigger(self):
+        tz = ZoneInfo(self.timezone)
+        if self.every:
+            return IntervalTrigger(seconds=self.every, timezone=tz, jitter=self.jitter or None)
+        if not self.cron:
+            raise ValueError("a schedule needs a cron expression or an interval")
+        trigger = CronTrigger.from_crontab(self.cron, timezone=tz)
+        trigger.jitter = self.jitter or None
+        return trigger
+
+
+def _die_with_parent() -> None:
+    # If the daemon is killed (even with SIGKILL) its crawl must not run on unsupervised:
+    # the kernel sends the child SIGKILL, and the next start recovers the lease and run.
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+class CrawlSupervisor:
+    """Starts one crawl subprocess at a time, enforces the timeout, stops it on shutdown."""
+
+    def __init__(self, options: ScheduleOptions):
+        self.options = options
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen | None = None
+        self.stopping = threading.Event()
+
+    def command(self) -> list[str]:
+        opts = self.options
+        cmd = [sys.executable, "-m", "crawler", "crawl", "--trigger", "scheduled",
+               "--db", opts.db_url, "--recheck", opts.recheck]
+        if opts.base_url:
+            cmd += ["--base-url", opts.base_url]
+        if opts.max_articles:
+            cmd += ["--max-articles", str(opts.max_articles)]
+        return cmd + list(opts.extra_args)
+
+    def run_once(self) -> int:
+        """One scheduled cycle: run the crawl, wait for it within the timeout, log one line."""
+        if self.stopping.is_set():
+            return 0
+        started = datetime.now(UTC)
+        with self._lock:
+            process = subprocess.Popen(self.command(), preexec_fn=_die_with_parent,
+                                       stdout=subprocess.DEVNULL, start_new_session=True)
+            self._process = process
+        logger.info("crawl started (pid %s)", process.pid)
+        timed_out = False
+        try:
+            process.wait(timeout=self.options.run_timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            logger.warning("crawl pid %s exceeded %.0fs: stopping it", process.pid,
+                           self.options.run_timeout)
+            self.stop_process(process)
+        finally:
+            with self._lock:
+                self._process = None
+        return self._report(process, started, timed_out)
+
+    def stop_process(self, process: subprocess.Popen) -> None:
+        """SIGINT first (Scrapy closes the spider and records the run), then kill."""
+        if process.poll() is not None:
+            return
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=self.options.stop_grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def stop_current(self) -> None:
+        with self._lock:
+            process = self._process
+        if process is not None:
+            self.stop_process(process)
+
+    def _report(self, process: subprocess.Popen, started: datetime, timed_out: bool) -> int:
+        from storage import Archive
+
+        archive = Archive.open(self.options.db_url)
+        archive.mark_interrupted_runs()
+        run = archive.run_for_process(process.pid, started_after=started - timedelta(seconds=5))
+        if run is None:
+            # The crawl died before it could open a run (bad config, archive unreachable).
+            run_id = archive.start_run(site="rp", base_url=self.options.base_url or "",
+                                       trigger="scheduled", options={"pid": process.pid})
+            archive.finish_run(run_id, "failed",
+                               note=f"crawl process exited {process.returncode} before starting")
+            run = archive.get_run(run_id)
+        elif timed_out:
+            archive.finish_run(run["id"], "timed_out",
+                               note=f"stopped after {self.options.run_timeout:.0f}s")
+            run = archive.get_run(run["id"])
+        logger.info("run %s %s (exit %s, %.1fs): %s", run["id"], run["status"],
+                    process.returncode, (datetime.now(UTC) - started).total_seconds(),
+                    summary_line(run))
+        return process.returncode if process.returncode is not None else 1
+
+
+def catch_up_due(archive, trigger, now: datetime) -> bool:
+    """True when a scheduled fire time passed while the daemon was down (since the last
+    scheduled run), so that the restart runs it once rather than never."""
+    last = archive.last_run_started(trigger="scheduled")
+    if last is None:
+        return False
+    next_fire = trigger.get_next_fire_time(last, last)
+    return next_fire is not None and next_fire <= now
+
+
+def run_daemon(options: ScheduleOptions) -> int:
+    from storage import Archive
+
+    supervisor = CrawlSupervisor(options)
+    archive = Archive.open(options.db_url)
+    archive.mark_interrupted_runs()
+    trigger = options.trigger()
+    scheduler = BlockingScheduler(timezone=ZoneInfo(options.timezone))
+    now = datetime.now(ZoneInfo(options.timezone))
+    first_run: Any = now if catch_up_due(archive, trigger, now) else None
+    scheduler.add_job(
+        supervisor.run_once, trigger, id="crawl", name="crawl",
+        max_instances=1, coalesce=True, misfire_grace_time=options.misfire_grace_time,
+        **({"next_run_time": first_run} if first_run else {}),
+    )
+    scheduler.add_listener(lambda event: logger.warning("a scheduled run was missed"),
+                           EVENT_JOB_MISSED)
+
+    def shutdown(signum, _frame):
+        if supervisor.stopping.is_set():
+            return
+        logger.info("signal %s: stopping the scheduler", signal.Signals(signum).name)
+        supervisor.stopping.set()
+        # Stopping the running crawl blocks up to the grace period: not in a signal handler.
+        threading.Thread(target=_stop_all, args=(scheduler, supervisor), daemon=True).start()
+
+    signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)
+    logger.info("scheduler started: %s", _describe(options))
+    scheduler.start()  # returns after shutdown
+    logger.info("scheduler stopped")
+    return 0
+
+
+def _stop_all(scheduler: BlockingScheduler, supervisor: CrawlSupervisor) -> None:
+    supervisor.stop_current()
+    # wait=True: the job thread finishes recording the run before the daemon exits.
+    scheduler.shutdown(wait=True)
+
+
+def _describe(options: ScheduleOptions) -> str:
+    when = f"every {options.every:g}s" if options.every else f"cron '{options.cron}'"
+    return (f"{when} ({options.timezone}), archive {options.db_url}, "
+            f"timeout {options.run_timeout:g}s, pid {os.getpid()}")
+
