@@ -1,0 +1,70 @@
+"""`newsmon db upgrade|current|check`: archive schema and consistency."""
+
+from __future__ import annotations
+
+import json
+
+from crawler.cli import EXIT_FAILURE, EXIT_OK
+from crawler.cli.crawl_cmd import add_db_option
+
+
+def register(sub) -> None:
+    db = sub.add_parser("db", help="archive schema and consistency",
+                        description="Manage the archive database.")
+    actions = db.add_subparsers(dest="db_command", metavar="ACTION")
+    actions.required = True
+
+    up = actions.add_parser("upgrade", help="create the archive or upgrade it to the latest "
+                                            "schema revision (never recreates it)")
+    add_db_option(up)
+    up.set_defaults(handler=cmd_upgrade)
+
+    cur = actions.add_parser("current", help="print the archive's schema revision")
+    add_db_option(cur)
+    cur.set_defaults(handler=cmd_current)
+
+    check = actions.add_parser(
+        "check", help="consistency check: exit 1 when a problem is found",
+        description="Every article's current version exists, version numbers are contiguous, "
+                    "no duplicate content hash per article, every version's raw page exists; "
+                    "on SQLite also PRAGMA integrity_check.")
+    add_db_option(check)
+    check.add_argument("--json", action="store_true", help="JSON output")
+    check.set_defaults(handler=cmd_check)
+
+
+def cmd_upgrade(args) -> int:
+    from crawler.config import resolve_db_url
+    from storage.migrate import current_revision, upgrade
+
+    db_url, _ = resolve_db_url(args.db)
+    before = current_revision(db_url)
+    upgrade(db_url)
+    after = current_revision(db_url)
+    print(f"archive {db_url}: {before or 'empty'} -> {after}")
+    return EXIT_OK
+
+
+def cmd_current(args) -> int:
+    from crawler.config import resolve_db_url
+    from storage.migrate import current_revision
+
+    db_url, _ = resolve_db_url(args.db)
+    print(current_revision(db_url) or "empty")
+    return EXIT_OK
+
+
+def cmd_check(args) -> int:
+    from crawler.config import resolve_db_url
+    from storage import Archive
+
+    db_url, _ = resolve_db_url(args.db)
+    problems = Archive.open(db_url).check()
+    if args.json:
+        print(json.dumps({"ok": not problems, "problems": problems}, ensure_ascii=False))
+    elif problems:
+        for problem in problems:
+            print(problem)
+    else:
+        print("ok")
+    return EXIT_FAILURE if problems else EXIT_OK

@@ -1,0 +1,45 @@
+"""`newsmon health`: field coverage of the last runs; exit 1 when the latest is degraded."""
+
+from __future__ import annotations
+
+from crawler.cli import EXIT_FAILURE, EXIT_OK
+from crawler.cli.crawl_cmd import add_db_option
+from crawler.extensions import COVERAGE_FIELDS
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "health", help="per-field coverage of recent runs (exit 1 when degraded)",
+        description="Share of parsed pages that yielded each key field in the last runs. A "
+                    "run is degraded when a share drops below config/newsmon.toml "
+                    "[health].min_coverage, which is how a site redesign shows up.")
+    add_db_option(p)
+    p.add_argument("--runs", type=int, default=10, metavar="N", help="how many runs to show")
+    p.add_argument("--json", action="store_true", help="JSON output")
+    p.set_defaults(handler=cmd_health)
+
+
+def cmd_health(args) -> int:
+    from crawler.cli.output import print_json, print_table
+    from crawler.config import resolve_db_url
+    from storage import Archive
+
+    db_url, _ = resolve_db_url(args.db)
+    runs = [r for r in Archive.open(db_url).runs(limit=args.runs * 3)
+            if r["status"] not in ("skipped", "running")][: args.runs]
+    rows = []
+    for run in runs:
+        coverage = run.get("coverage") or {}
+        row = {"id": run["id"], "started_at": run["started_at"], "status": run["status"],
+               "degraded": bool(run.get("degraded")), "pages": run.get("pages_fetched", 0)}
+        row.update({f: coverage.get(f) for f in COVERAGE_FIELDS})
+        rows.append(row)
+    latest_degraded = bool(rows and rows[0]["degraded"])
+    if args.json:
+        print_json({"degraded": latest_degraded, "runs": rows})
+    else:
+        print_table(rows, ["id", "started_at", "status", "pages", *COVERAGE_FIELDS, "degraded"],
+                    title="field coverage (share of parsed pages)")
+        if latest_degraded:
+            print("latest run is DEGRADED: check the parser against the site's markup")
+    return EXIT_FAILURE if latest_degraded else EXIT_OK
