@@ -55,8 +55,9 @@ def decode(data: str | bytes) -> str:
     return data.decode(encoding, errors="replace")
 
 
-def build_tree(data: str | bytes) -> lxml.html.HtmlElement:
-    """Parse once with lxml; reject input that is not HTML at all with a clear ParseError."""
+def build_tree(data: str | bytes) -> tuple[str, lxml.html.HtmlElement]:
+    """Decode and parse once with lxml: (decoded text, root). Input that is not HTML at all is
+    rejected with a clear ParseError."""
     text = decode(data)
     stripped = text.strip()
     if not stripped:
@@ -76,7 +77,7 @@ def build_tree(data: str | bytes) -> lxml.html.HtmlElement:
         raise ParseError(f"cannot parse HTML: {exc}") from exc
     if root is None or len(root) == 0 and not (root.text or "").strip():
         raise ParseError("HTML parsed to an empty document")
-    return root
+    return text, root
 
 
 @dataclass

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -116,6 +116,10 @@ class SiteProfile:
     block_tags: frozenset[str]
     skip_tags: frozenset[str]
     patterns: dict[str, re.Pattern | None] = field(default_factory=dict)
+    # Literal visible labels ("Publikacja:") used to find text when selectors fail, and the
+    # label + date regexes built from them.
+    labels: dict[str, str] = field(default_factory=dict)
+    label_dates: dict[str, re.Pattern] = field(default_factory=dict)
     noise_blocks: tuple[re.Pattern, ...] = ()
     paywall_head_attribute: str | None = None
     jsonld_access: bool = True
@@ -136,7 +140,16 @@ def build_profile(name: str, raw: dict[str, Any]) -> SiteProfile:
     if unknown:
         raise ConfigError(f"site {name!r}: unknown selector keys {sorted(unknown)}")
     selectors = {k: compile_selector(k, sels.get(k)) for k in _DOCUMENT_SELECTORS}
-    selectors.update({k: compile_selector(k, sels.get(k), relative=True) for k in _RELATIVE_SELECTORS})
+    selectors.update(
+        {k: compile_selector(k, sels.get(k), relative=True) for k in _RELATIVE_SELECTORS}
+    )
+    labels = {k: str(v) for k, v in (raw.get("labels") or {}).items() if v}
+    date = _compile_pattern("date", pats.get("date"))
+    label_dates = {
+        k: re.compile(re.escape(v) + r"\s*" + date.pattern, re.IGNORECASE)
+        for k, v in labels.items()
+        if date is not None and k in ("published", "updated")
+    }
     tz_name = site.get("timezone") or None
     try:
         tz = ZoneInfo(tz_name) if tz_name else None
@@ -153,10 +166,12 @@ def build_profile(name: str, raw: dict[str, Any]) -> SiteProfile:
         patterns={
             key: _compile_pattern(key, pats.get(key))
             for key in (
-                "date", "published_label", "updated_label", "paywall_percent", "credit_prefix",
-                "author_prefix", "author_split", "hidden_style", "tag_split", "login_prompt",
+                "date", "paywall_percent", "credit_prefix", "author_prefix", "author_split",
+                "hidden_style", "tag_split", "login_prompt",
             )
         },
+        labels=labels,
+        label_dates=label_dates,
         noise_blocks=_compile_patterns("noise_blocks", pats.get("noise_blocks")),
         paywall_head_attribute=paywall.get("head_attribute") or None,
         jsonld_access=bool(paywall.get("jsonld_access", True)),
@@ -165,7 +180,7 @@ def build_profile(name: str, raw: dict[str, Any]) -> SiteProfile:
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_profile(name: str) -> SiteProfile:
     """The compiled parser profile of a site; cached, so selectors compile once per process."""
     try:

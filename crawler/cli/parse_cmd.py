@@ -1,0 +1,79 @@
+"""`newsmon parse`: run the article parser on saved pages and print the records as JSON.
+
+One file prints one pretty-printed JSON object; several files print JSON Lines (one compact
+record per line, in argument order). `-` reads the page from stdin. A file that cannot be read
+or parsed is reported on stderr as one line; the others are still printed, and the command
+exits 2 at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from crawler.cli import EXIT_BAD_INPUT, EXIT_OK, CommandError
+from crawler.config import ConfigError
+from crawler.parsers import ParseError, load_profile, parse_article
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "parse",
+        help="parse saved article pages and print the records as JSON",
+        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("files", nargs="+", metavar="FILE", help="saved HTML page, or - for stdin")
+    p.add_argument(
+        "--url", help="the address the page was fetched from (default: its canonical URL)"
+    )
+    p.add_argument(
+        "--site", default="rp", help="site profile in config/sites/ (rp, generic; default: rp)"
+    )
+    p.set_defaults(handler=run)
+
+
+def _read(path: str) -> bytes:
+    if path == "-":
+        return sys.stdin.buffer.read()
+    with open(path, "rb") as fh:
+        return fh.read()
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        load_profile(args.site)  # an unknown profile is one error, not one per file
+    except ConfigError as exc:
+        raise CommandError(str(exc), EXIT_BAD_INPUT) from exc
+    several = len(args.files) > 1
+    failed = 0
+    # Bytes, so the output is UTF-8 whatever the locale says.
+    out = sys.stdout.buffer
+    for path in args.files:
+        name = "<stdin>" if path == "-" else path
+        try:
+            data = _read(path)
+            record = parse_article(data, url=args.url, site=args.site)
+        except FileNotFoundError:
+            failed += _report(name, "no such file")
+            continue
+        except IsADirectoryError:
+            failed += _report(name, "is a directory, not a file")
+            continue
+        except OSError as exc:
+            failed += _report(name, f"cannot read: {exc.strerror or exc}")
+            continue
+        except ParseError as exc:
+            failed += _report(name, f"cannot parse: {exc}")
+            continue
+        doc = record.to_dict()
+        text = json.dumps(doc, ensure_ascii=False, indent=None if several else 2)
+        out.write(text.encode("utf-8") + b"\n")
+        out.flush()
+    return EXIT_BAD_INPUT if failed else EXIT_OK
+
+
+def _report(name: str, message: str) -> int:
+    print(f"newsmon parse: error: {name}: {message}", file=sys.stderr)
+    return 1

@@ -1,0 +1,91 @@
+"""Shared helpers for the parser tests: fixture folders and replica pages."""
+
+from __future__ import annotations
+
+import json
+import sys
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+PAGES = REPO / "tests" / "fixtures" / "pages"
+
+# `tests.replica` is imported as a package from the repository root.
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+
+@lru_cache(maxsize=1)
+def replica_site():
+    """The replica's default site, or None while `tests.replica` is not available."""
+    try:
+        from tests.replica import ReplicaSite
+    except ImportError:
+        return None
+    return ReplicaSite.default()
+
+
+def replica_article(article_id: str):
+    site = replica_site()
+    if site is None:
+        pytest.skip("tests.replica is not available")
+    return site.article(article_id) if hasattr(site, "article") else site.articles[article_id]
+
+
+def replica_id(spec: dict) -> str:
+    """replica.json names an article by id, or by the replica's case name."""
+    if spec.get("article_id"):
+        return str(spec["article_id"])
+    site = replica_site()
+    if site is None:
+        pytest.skip("tests.replica is not available")
+    return str(site.case(spec["case"]).article_id)
+
+
+def replica_html(article_id: str) -> str:
+    site = replica_site()
+    article = replica_article(article_id)
+    rendered = site.render(article) if hasattr(site, "render") else site.render_article(article)
+    return rendered if isinstance(rendered, str) else rendered.decode("utf-8")
+
+
+class Case:
+    """One fixture folder: the page (page.html, or replica.json naming a replica article), the
+    optional url.txt and site.txt, and expected.json."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.name = folder.name
+
+    def _read(self, name: str) -> str | None:
+        path = self.folder / name
+        return path.read_text(encoding="utf-8").strip() if path.exists() else None
+
+    @property
+    def replica(self) -> dict | None:
+        raw = self._read("replica.json")
+        return json.loads(raw) if raw else None
+
+    def html(self) -> bytes | str:
+        if self.replica:
+            return replica_html(replica_id(self.replica))
+        return (self.folder / "page.html").read_bytes()
+
+    @property
+    def url(self) -> str | None:
+        return self._read("url.txt") or None
+
+    @property
+    def site(self) -> str:
+        return self._read("site.txt") or "rp"
+
+    @property
+    def expected(self) -> dict | None:
+        raw = self._read("expected.json")
+        return json.loads(raw) if raw else None
+
+
+def all_cases() -> list[Case]:
+    return [Case(p) for p in sorted(PAGES.iterdir()) if p.is_dir()]
