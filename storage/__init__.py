@@ -1,0 +1,24 @@
+"""newsmon's archive: articles, every version of them, raw pages, crawl runs.
+
+Knows nothing of Scrapy. Entry point: `Archive.open(db_url)`; see archive.py for the API,
+versioning.py for when a fetch becomes a new version, migrate.py for schema upgrades.
+"""
+
+from storage.archive import Archive, ArchiveError, ArticleState, FetchOutcome
+from storage.migrate import MigrationError, current_revision, head_revision, upgrade
+from storage.versioning import changed_fields, classify, content_hash, normalise
+
+__all__ = [
+    "Archive",
+    "ArchiveError",
+    "ArticleState",
+    "FetchOutcome",
+    "MigrationError",
+    "changed_fields",
+    "classify",
+    "content_hash",
+    "current_revision",
+    "head_revision",
+    "normalise",
+    "upgrade",
+]

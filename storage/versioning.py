@@ -1,0 +1,292 @@
+"""When is a fetched page a new version? Pure functions over plain record dicts.
+
+A record (the parser's `ArticleRecord.to_dict()`) is first normalised, so that whitespace,
+Unicode composition and time-zone spelling never count as edits. Only the *hashed fields* below
+decide whether content changed; page furniture (`sources`, `word_count`, the URL, block ids,
+fetch metadata) does not.
+
+`classify()` then applies the archive's rules, in this order:
+
+1. title or body missing -> `parse_failure` (the parser lost the page, not the site the text);
+2. no current version -> `new_article` (version 1, changed_fields ["*"]);
+3. same hash as the current version -> `unchanged`;
+4. a preview (body_complete False) after a full copy, whose body is a prefix of the stored body
+   and whose other fields are equal -> `unchanged` (same article behind a paywall, not an edit);
+5. body shrinking by more than `max_body_shrink` with no paywall change -> `suspect`;
+6. a field whose source fell from `selector`/`visible` to `fallback` with a different value
+   -> `suspect` (layout drift must not create versions until someone confirms it);
+7. otherwise -> `new_version`, with the names of the fields that differ.
+
+Changing `normalise()` or `HASHED_FIELDS` changes hashes: do it only together with a migration
+that recomputes `article_versions.content_hash`, or every article gets a spurious version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+# Fields whose change makes a new version, in the order changed_fields lists them.
+HASHED_FIELDS = (
+    "title",
+    "lead",
+    "body",
+    "authors",
+    "published_at",
+    "updated_at",
+    "section",
+    "tags",
+    "image",  # url, caption, credit
+    "related",
+    "paywalled",
+    "paywall_percent",
+)
+# Not hashed (a preview and the full copy of one text are the same content) but reported in
+# changed_fields when it differs along with a hashed field.
+REPORTED_FIELDS = HASHED_FIELDS + ("body_complete",)
+FIRST_VERSION_CHANGED = ["*"]
+
+# Sources a parser reports for values read from the page's intended markup, and the one it
+# reports when it had to guess (see crawler/parsers: sources{field: signal}).
+TRUSTED_SOURCES = frozenset({"selector", "visible"})
+FALLBACK_SOURCE = "fallback"
+
+DEFAULT_MAX_BODY_SHRINK = 0.5
+
+_SPACE = re.compile(r"\s+")
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v\u00a0\u2028\u2029]*\n\s*")
+# Invisible characters that CMSs sprinkle into text: zero-width space/joiners, BOM, soft hyphen.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+
+
+def normalise_text(value: Any) -> str | None:
+    """NFC, invisible characters dropped, runs of whitespace as one space; '' -> None."""
+    if value is None:
+        return None
+    text = unicodedata.normalize("NFC", str(value)).translate(_INVISIBLE)
+    text = _SPACE.sub(" ", text).strip()
+    return text or None
+
+
+def normalise_body(value: Any) -> str | None:
+    """Like normalise_text, but paragraph breaks (a blank line) are kept, as one blank line."""
+    if value is None:
+        return None
+    text = unicodedata.normalize("NFC", str(value)).translate(_INVISIBLE)
+    paragraphs = (normalise_text(p) for p in _PARAGRAPH_BREAK.split(text))
+    return "\n\n".join(p for p in paragraphs if p) or None
+
+
+def parse_instant(value: Any) -> datetime | None:
+    """An ISO 8601 string or datetime as an aware UTC datetime. A value without an offset is
+    taken as UTC; an unparseable one gives None (the caller decides whether that matters)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        dt = value
+    else:
+        try:
+            dt = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+def _instant_text(value: Any) -> str | None:
+    dt = parse_instant(value)
+    if dt is not None:
+        return dt.isoformat().replace("+00:00", "Z")
+    # Keep something unparseable visible to the hash rather than silently equal to "absent".
+    return normalise_text(value)
+
+
+def _text_list(values: Any) -> list[str]:
+    """Order kept (it is visible on the page), blanks and exact repeats dropped."""
+    seen: list[str] = []
+    for value in values or []:
+        text = normalise_text(value)
+        if text and text not in seen:
+            seen.append(text)
+    return seen
+
+
+def _get(obj: Any, key: str) -> Any:
+    return obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)
+
+
+def _image(value: Any) -> dict[str, str | None] | None:
+    if not value:
+        return None
+    image = {
+        "url": normalise_text(_get(value, "url")),
+        "caption": normalise_text(_get(value, "caption")),
+        "credit": normalise_text(_get(value, "credit")),
+    }
+    return image if any(image.values()) else None
+
+
+def _related(values: Any) -> list[dict[str, str | None]]:
+    out = []
+    for item in values or []:
+        link = {
+            "title": normalise_text(_get(item, "title")),
+            "url": normalise_text(_get(item, "url")),
+        }
+        if (link["title"] or link["url"]) and link not in out:
+            out.append(link)
+    return out
+
+
+def _percent(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        return int(round(float(value)))
+    except (TypeError, ValueError):
+        return None
+
+
+def normalise(record: dict[str, Any]) -> dict[str, Any]:
+    """The hashed fields of `record`, normalised, plus `body_complete`. Dates become UTC ISO
+    strings ending in "Z". Pure: the input is not modified."""
+    return {
+        "title": normalise_text(record.get("title")),
+        "lead": normalise_text(record.get("lead")),
+        "body": normalise_body(record.get("body")),
+        "authors": _text_list(record.get("authors")),
+        "published_at": _instant_text(record.get("published_at")),
+        "updated_at": _instant_text(record.get("updated_at")),
+        "section": normalise_text(record.get("section")),
+        "tags": _text_list(record.get("tags")),
+        "image": _image(record.get("image")),
+        "related": _related(record.get("related")),
+        "paywalled": bool(record.get("paywalled")),
+        "paywall_percent": _percent(record.get("paywall_percent")),
+        "body_complete": record.get("body_complete") is not False,
+    }
+
+
+def content_hash(record: dict[str, Any], *, normalised: bool = False) -> str:
+    """sha256 (hex) of the normalised hashed fields. Pass `normalised=True` when `record` is
+    already the output of normalise() (e.g. rebuilt from a stored version)."""
+    norm = record if normalised else normalise(record)
+    payload = {name: norm.get(name) for name in HASHED_FIELDS}
+    data = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+def changed_fields(prev: dict[str, Any] | None, new: dict[str, Any]) -> list[str]:
+    """Names of the reported fields that differ between two *normalised* records, in
+    REPORTED_FIELDS order; ["*"] when there is no previous version."""
+    if prev is None:
+        return list(FIRST_VERSION_CHANGED)
+    return [name for name in REPORTED_FIELDS if prev.get(name) != new.get(name)]
+
+
+def _squash(text: str | None) -> str:
+    """Text with all whitespace removed, for "same visible prefix" comparisons."""
+    return _SPACE.sub("", text or "")
+
+
+def is_preview_of(current: dict[str, Any], new: dict[str, Any]) -> bool:
+    """`new` is a paywall preview of the full text in `current`: new is incomplete, current is
+    complete, new's body is a prefix of current's (modulo whitespace), all else is equal."""
+    if new.get("body_complete") or not current.get("body_complete"):
+        return False
+    new_body, cur_body = _squash(new.get("body")), _squash(current.get("body"))
+    if not new_body or not cur_body.startswith(new_body):
+        return False
+    # Paywall markers legitimately differ between the two views of one text.
+    ignored = {"body", "paywalled", "paywall_percent"}
+    return all(current.get(f) == new.get(f) for f in HASHED_FIELDS if f not in ignored)
+
+
+def body_shrink(current: dict[str, Any], new: dict[str, Any]) -> float:
+    """Share of the current body's length that the new body lost (0 when it did not shrink)."""
+    cur, now = len(current.get("body") or ""), len(new.get("body") or "")
+    return 0.0 if cur == 0 or now >= cur else (cur - now) / cur
+
+
+def source_drift(
+    current: dict[str, Any],
+    current_sources: dict[str, Any] | None,
+    new: dict[str, Any],
+    new_sources: dict[str, Any] | None,
+) -> list[str]:
+    """Hashed fields whose value changed while their source fell from trusted markup to the
+    parser's fallback: the layout probably moved, the article probably did not."""
+    current_sources, new_sources = current_sources or {}, new_sources or {}
+    return [
+        name
+        for name in HASHED_FIELDS
+        if current_sources.get(name) in TRUSTED_SOURCES
+        and new_sources.get(name) == FALLBACK_SOURCE
+        and current.get(name) != new.get(name)
+    ]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What to do with one fetched record. `normalised` and `content_hash` describe the new
+    record; `reason` explains parse_failure/suspect/unchanged-preview outcomes."""
+
+    kind: str  # new_article | new_version | unchanged | parse_failure | suspect
+    normalised: dict[str, Any]
+    content_hash: str
+    changed_fields: list[str] = field(default_factory=list)
+    reason: str | None = None
+
+
+def classify(
+    record: dict[str, Any],
+    current: dict[str, Any] | None = None,
+    *,
+    current_hash: str | None = None,
+    current_sources: dict[str, Any] | None = None,
+    max_body_shrink: float = DEFAULT_MAX_BODY_SHRINK,
+) -> Decision:
+    """Apply the versioning rules (module docstring) to a fetched `record` (raw parser dict)
+    against the article's current version (`current`: normalised fields, or None)."""
+    new = normalise(record)
+    digest = content_hash(new, normalised=True)
+    missing = [name for name in ("title", "body") if not new[name]]
+    if missing:
+        return Decision("parse_failure", new, digest, reason=f"missing {', '.join(missing)}")
+    if current is None:
+        return Decision("new_article", new, digest, list(FIRST_VERSION_CHANGED))
+    if current_hash is None:
+        current_hash = content_hash(current, normalised=True)
+    if digest == current_hash:
+        return Decision("unchanged", new, digest)
+    if is_preview_of(current, new):
+        return Decision("unchanged", new, digest, reason="preview of the stored full text")
+
+    changed = changed_fields(current, new)
+    paywall_same = (current.get("paywalled"), current.get("body_complete")) == (
+        new.get("paywalled"),
+        new.get("body_complete"),
+    )
+    shrink = body_shrink(current, new)
+    if paywall_same and shrink > max_body_shrink:
+        return Decision(
+            "suspect",
+            new,
+            digest,
+            changed,
+            reason=f"body shrank by {shrink:.0%} (limit {max_body_shrink:.0%}), paywall unchanged",
+        )
+    drift = source_drift(current, current_sources, new, record.get("sources"))
+    if drift:
+        return Decision(
+            "suspect",
+            new,
+            digest,
+            changed,
+            reason="value changed while its source fell back: " + ", ".join(drift),
+        )
+    return Decision("new_version", new, digest, changed)

@@ -1,0 +1,339 @@
+"""The repository API on a real database, SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+from storage_records import make_record
+
+from storage import Archive, ArchiveError
+from storage.models import ArticleUrl, ArticleVersion, FetchEvent, RawPage
+
+URL = make_record()["url"]
+RAW = b"<html><body><h1>Rozmowy w Genewie</h1></body></html>"
+
+
+def count(archive: Archive, model) -> int:
+    with archive._reader() as s:
+        return s.scalar(select(func.count()).select_from(model))
+
+
+def fetch(archive, run, record=None, raw=RAW, **kwargs):
+    record = record or make_record()
+    aid, url = record["article_id"], record["url"]
+    return archive.record_fetch(run, "rp", aid, url, record, raw, **kwargs)
+
+
+@pytest.fixture
+def run(archive):
+    return archive.start_run("rp", base_url="https://www.rp.pl", trigger="manual", options={"a": 1})
+
+
+def test_first_record_is_version_one(archive, run):
+    out = fetch(archive, run, etag='"abc"', last_modified="Fri, 27 Nov 2026 10:00:00 GMT")
+    assert (out.kind, out.version, out.changed_fields) == ("new_article", 1, ["*"])
+
+    state = archive.known_article("rp", "100")
+    assert state.current_version == 1 and state.status == "live" and state.url == URL
+    assert state.etag == '"abc"' and state.last_modified.startswith("Fri")
+    assert state.published_at == datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+    assert state.last_checked.tzinfo is not None and state.first_seen.tzinfo is not None
+
+    (v1,) = archive.versions("rp", "100")
+    assert v1["title"] == "Rozmowy w Genewie" and v1["authors"] == ["Jan Kowalski"]
+    assert v1["updated_at"] == datetime(2026, 11, 27, 10, 30, tzinfo=UTC)
+    assert v1["image"]["credit"] == "PAP" and v1["related"][0]["title"] == "Poprzednia runda"
+    assert archive.get_raw(v1["raw_page_sha"]) == RAW
+
+
+def test_same_record_again_is_unchanged(archive, run):
+    fetch(archive, run)
+    first_check = archive.known_article("rp", "100").last_checked
+    later = datetime.now(UTC) + timedelta(minutes=5)
+    out = fetch(archive, run, raw=RAW + b"<!-- ad rotation -->", fetched_at=later)
+    assert (out.kind, out.version, out.changed_fields) == ("unchanged", 1, [])
+    assert len(archive.versions("rp", "100")) == 1
+    state = archive.known_article("rp", "100")
+    assert state.last_checked == later > first_check
+    # Unchanged pages are not archived again.
+    assert count(archive, RawPage) == 1
+
+
+def test_furniture_only_difference_is_not_a_version(archive, run):
+    fetch(archive, run)
+    furniture = make_record(
+        word_count=31,
+        sources={"title": "jsonld", "body": "visible"},
+        parser_version="2",
+        url=URL + "?utm_source=rss",
+        body=make_record()["body"].replace("\n\n", "\n \n  ") + "  ",
+        title="  Rozmowy\u00a0w Genewie ",
+        published_at="2026-11-27T09:00:00Z",  # same instant, other spelling
+    )
+    assert fetch(archive, run, furniture).kind == "unchanged"
+    assert len(archive.versions("rp", "100")) == 1
+
+
+def test_edited_title_is_version_two(archive, run):
+    fetch(archive, run)
+    out = fetch(archive, run, make_record(title="Rozmowy w Genewie zakończone"), raw=RAW + b"2")
+    assert (out.kind, out.version, out.changed_fields) == ("new_version", 2, ["title"])
+    versions = archive.versions("rp", "100")
+    assert [v["version"] for v in versions] == [1, 2]
+    assert versions[1]["changed_fields"] == ["title"]
+    assert archive.known_article("rp", "100").current_version == 2
+    assert archive.check() == []
+
+
+def test_changed_slug_is_the_same_article(archive, run):
+    fetch(archive, run)
+    new_url = "https://www.rp.pl/dyplomacja/art100-rozmowy-w-genewie-zakonczone"
+    edited = make_record(title="Rozmowy zakończone", url=new_url, canonical_url=new_url)
+    assert fetch(archive, run, edited, raw=RAW + b"2").version == 2
+    assert archive.known_article("rp", "100").url == new_url
+    with archive._reader() as s:
+        urls = sorted(s.scalars(select(ArticleUrl.url)).all())
+    assert urls == sorted([URL, new_url])
+
+
+def test_preview_after_full_copy_is_not_an_edit(archive, run):
+    fetch(archive, run)
+    full_body = make_record()["body"]
+    preview = make_record(
+        body=full_body.split("\n\n")[0] + "\n\nDrugi akapit: szczegóły",
+        body_complete=False,
+        paywalled=True,
+        paywall_percent=30,
+    )
+    out = fetch(archive, run, preview, raw=b"<html>preview</html>")
+    assert out.kind == "unchanged" and "preview" in out.reason
+    assert len(archive.versions("rp", "100")) == 1
+
+
+def test_full_copy_after_preview_is_a_version(archive, run):
+    full_body = make_record()["body"]
+    fetch(archive, run, make_record(body=full_body.split("\n\n")[0], body_complete=False))
+    out = fetch(archive, run, make_record(), raw=RAW + b"full")
+    assert out.kind == "new_version"
+    assert {"body", "body_complete"} <= set(out.changed_fields)
+
+
+def test_lost_title_is_a_parse_failure_with_raw_kept(archive, run):
+    fetch(archive, run)
+    broken = b"<html>new layout</html>"
+    out = fetch(archive, run, make_record(title=None), raw=broken)
+    assert out.kind == "parse_failure" and out.version is None and "title" in out.reason
+    assert len(archive.versions("rp", "100")) == 1
+    event = archive.fetch_events(run)[0]
+    assert event["outcome"] == "parse_failure"
+    assert archive.get_raw(event["raw_page_sha"]) == broken
+    assert event["record"]["title"] is None  # the parse is kept for inspection
+
+
+def test_record_parse_failure_keeps_raw(archive, run):
+    archive.record_parse_failure(run, "rp", "555", URL, b"<html>garbage</html>", "no article")
+    event = archive.fetch_events(run)[0]
+    assert event["outcome"] == "parse_failure" and event["message"] == "no article"
+    assert archive.get_raw(event["raw_page_sha"]) == b"<html>garbage</html>"
+    assert archive.known_article("rp", "555") is None
+    run_row = archive.get_run(run)
+    assert run_row["parse_failures"] == 1 and run_row["pages_fetched"] == 1
+
+
+def test_body_shrink_is_suspect(archive, run):
+    fetch(archive, run, etag='"v1"')
+    shrunk = make_record(body="Pierwszy akapit tekstu o rozmowach.")
+    out = fetch(archive, run, shrunk, raw=b"<html>shrunk</html>", etag='"v2"')
+    assert out.kind == "suspect" and "shrank" in out.reason and out.version is None
+    assert len(archive.versions("rp", "100")) == 1
+    event = archive.fetch_events(run)[0]
+    assert archive.get_raw(event["raw_page_sha"]) == b"<html>shrunk</html>"
+    # Validators stay those of the trusted version, so the page is fetched in full again.
+    assert archive.known_article("rp", "100").etag == '"v1"'
+    # A configurable limit: allowing 90% shrink makes it an ordinary edit.
+    assert fetch(archive, run, shrunk, raw=b"x", max_body_shrink=0.9).kind == "new_version"
+
+
+def test_body_shrink_with_paywall_change_is_a_version(archive, run):
+    fetch(archive, run)
+    walled = make_record(body="Tylko pierwsze zdanie innego tekstu.", paywalled=True)
+    assert fetch(archive, run, walled, raw=b"w").kind == "new_version"
+
+
+def test_selector_to_fallback_with_other_value_is_suspect(archive, run):
+    fetch(archive, run)
+    drifted = make_record(
+        title="Rzeczpospolita - Dyplomacja",
+        sources={"title": "fallback", "body": "selector"},
+    )
+    out = fetch(archive, run, drifted, raw=b"<html>drift</html>")
+    assert out.kind == "suspect" and "title" in out.reason
+    assert len(archive.versions("rp", "100")) == 1
+    # Same value from the fallback is no change at all.
+    same = make_record(sources={"title": "fallback", "body": "selector"})
+    assert fetch(archive, run, same).kind == "unchanged"
+
+
+def test_gone_keeps_history_and_restoration_revives(archive, run):
+    fetch(archive, run, etag='"v1"')
+    archive.record_gone(run, "rp", "100", URL, 404)
+    state = archive.known_article("rp", "100")
+    assert state.status == "gone" and state.etag is None
+    assert len(archive.versions("rp", "100")) == 1
+    archive.record_gone(run, "rp", "100", URL, 301)
+    assert archive.known_article("rp", "100").status == "redirected"
+    assert fetch(archive, run).kind == "unchanged"
+    assert archive.known_article("rp", "100").status == "live"
+    assert archive.get_run(run)["gone"] == 2
+
+
+def test_not_modified(archive, run):
+    fetch(archive, run)
+    later = datetime.now(UTC) + timedelta(hours=1)
+    archive.record_not_modified(run, "rp", "100", URL, fetched_at=later)
+    assert archive.known_article("rp", "100").last_checked == later
+    assert archive.fetch_events(run)[0]["outcome"] == "not_modified"
+    assert archive.get_run(run)["not_modified"] == 1
+
+
+def test_run_counters_and_lifecycle(archive, run):
+    fetch(archive, run)  # new article
+    fetch(archive, run)  # unchanged
+    fetch(archive, run, make_record(title="Nowy tytuł"), raw=b"2")  # new version
+    other = make_record(article_id="200", url=URL.replace("art100", "art200"), canonical_url=None)
+    fetch(archive, run, other, raw=b"3")  # new article
+    fetch(archive, run, make_record(body=None), raw=b"4")  # parse failure
+    fetch(archive, run, make_record(title="Nowy tytuł", body="krótko"), raw=b"5")  # suspect
+    archive.record_not_modified(run, "rp", "200", other["url"])
+    archive.record_gone(run, "rp", "200", other["url"], 410)
+    archive.record_error(run, URL, "timeout", "no answer in 30 s", site="rp", article_id="100")
+    archive.record_error(run, URL, "http_503", "Service Unavailable", status=503, raw=b"busy")
+    archive.bump_run(run, retries=2, robots_skipped=1, errors_by_kind={"timeout": 1})
+
+    r = archive.get_run(run)
+    assert r["site"] == "rp" and r["status"] == "running" and r["options"] == {"a": 1}
+    expected = dict(
+        pages_fetched=6,
+        new_articles=2,
+        new_versions=3,
+        unchanged=1,
+        parse_failures=1,
+        suspect=1,
+        not_modified=1,
+        gone=1,
+        errors=2,
+        retries=2,
+        robots_skipped=1,
+    )
+    assert {k: r[k] for k in expected} == expected
+    assert r["errors_by_kind"] == {"timeout": 2, "http_503": 1}
+
+    archive.finish_run(run, "completed", note="ok", coverage={"title": 1.0}, degraded=True)
+    r = archive.get_run(run)
+    assert r["status"] == "completed" and r["degraded"] is True and r["coverage"] == {"title": 1.0}
+    assert r["finished_at"] >= r["started_at"]
+
+    second = archive.start_run("rp", trigger="scheduled")
+    assert [x["id"] for x in archive.runs()] == [second, run]
+    assert archive.get_run(12345) is None
+    with pytest.raises(ArchiveError):
+        archive.finish_run(run, "done")
+    with pytest.raises(ArchiveError):
+        archive.bump_run(run, bogus=1)
+
+
+def test_identical_raw_pages_are_stored_once(archive, run):
+    fetch(archive, run, raw=b"same bytes")
+    other = make_record(article_id="200", url=URL.replace("art100", "art200"), canonical_url=None)
+    fetch(archive, run, other, raw=b"same bytes")
+    assert count(archive, RawPage) == 1
+    with archive._reader() as s:
+        shas = set(s.scalars(select(ArticleVersion.raw_page_sha)).all())
+        page = s.get(RawPage, shas.pop())
+    assert page.compression == "zstd" and page.size == len(b"same bytes")
+
+
+def test_fetch_events_one_per_fetch(archive, run):
+    fetch(archive, run)
+    fetch(archive, run)
+    archive.record_not_modified(run, "rp", "100", URL)
+    assert count(archive, FetchEvent) == 3
+    outcomes = [e["outcome"] for e in archive.fetch_events(run)]
+    assert outcomes == ["not_modified", "unchanged", "new_article"]
+
+
+def test_due_articles(archive, run):
+    now = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+    policy = {
+        "horizon_days": 90,
+        "tiers": [
+            {"max_age_hours": 6, "interval_minutes": 0},
+            {"max_age_hours": 48, "interval_minutes": 60},
+            {"max_age_hours": 336, "interval_minutes": 1440},
+        ],
+        "recent_change_hours": 24,
+        "recent_change_interval_minutes": 60,
+    }
+
+    def add(aid, published, checked):
+        rec = make_record(
+            article_id=aid,
+            url=URL.replace("art100", f"art{aid}"),
+            canonical_url=None,
+            published_at=published.isoformat(),
+        )
+        fetch(archive, run, rec, raw=aid.encode(), fetched_at=checked)
+
+    add("1", now - timedelta(hours=2), now - timedelta(minutes=1))  # fresh: every run
+    add("2", now - timedelta(hours=30), now - timedelta(minutes=30))  # hourly, not yet
+    add("3", now - timedelta(hours=30), now - timedelta(minutes=90))  # hourly, due
+    add("4", now - timedelta(days=100), now - timedelta(days=50))  # past the horizon
+    add("5", now - timedelta(days=5), now - timedelta(hours=5))  # daily, not yet
+    add("6", now - timedelta(days=5), now - timedelta(days=2))  # daily, due, but gone
+    archive.record_gone(run, "rp", "6", "u", 404, fetched_at=now - timedelta(hours=2))
+
+    due = [a.article_id for a in archive.due_articles("rp", now, policy)]
+    assert due == ["3", "1"]  # least recently checked first
+    # Gone articles come back, but not more often than daily by default.
+    later = now + timedelta(hours=20)  # 22 h after the 404
+
+    def due_ids(when):
+        return [a.article_id for a in archive.due_articles("rp", when, policy)]
+
+    assert "6" not in due_ids(later)
+    assert "6" in due_ids(now + timedelta(days=1))
+    assert len(archive.due_articles("rp", now, policy, mode="all")) == 6
+    assert archive.due_articles("rp", now, policy, mode="none") == []
+    assert archive.due_articles("other-site", now, policy) == []
+
+
+def test_leases(archive):
+    assert archive.acquire_lease("crawl", holder="a", ttl=60)
+    assert not archive.acquire_lease("crawl", holder="b", ttl=60)
+    assert archive.acquire_lease("crawl", holder="a", ttl=60)  # re-entrant, extends
+    assert archive.renew_lease("crawl", holder="a", ttl=60)
+    assert not archive.renew_lease("crawl", holder="b", ttl=60)
+    assert not archive.release_lease("crawl", holder="b")
+    assert archive.release_lease("crawl", holder="a")
+    assert archive.acquire_lease("crawl", holder="b", ttl=60)
+    assert archive.lease_info("crawl")["holder"] == "b"
+    # Independent names do not interfere.
+    assert archive.acquire_lease("other", holder="a", ttl=60)
+
+
+def test_expired_lease_is_taken_over(archive):
+    assert archive.acquire_lease("crawl", holder="a", ttl=0.001)
+    import time
+
+    time.sleep(0.01)
+    assert archive.acquire_lease("crawl", holder="b", ttl=60)
+    assert archive.lease_info("crawl")["holder"] == "b"
+
+
+def test_timestamps_are_utc_aware(archive, run):
+    warsaw = datetime(2026, 7, 1, 14, 0).astimezone()  # any aware value
+    fetch(archive, run, fetched_at=warsaw)
+    state = archive.known_article("rp", "100")
+    assert state.last_checked == warsaw and state.last_checked.tzinfo == UTC
