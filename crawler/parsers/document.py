@@ -55,6 +55,14 @@ def decode(data: str | bytes) -> str:
     return data.decode(encoding, errors="replace")
 
 
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
 def build_tree(data: str | bytes) -> tuple[str, lxml.html.HtmlElement]:
     """Decode and parse once with lxml: (decoded text, root). Input that is not HTML at all is
     rejected with a clear ParseError."""
@@ -65,8 +73,8 @@ def build_tree(data: str | bytes) -> tuple[str, lxml.html.HtmlElement]:
     sample = stripped[:8192]
     if len(_CONTROL.findall(sample)) > max(8, len(sample) // 100) or "\ufffd" * 4 in sample:
         raise ParseError("input looks binary, not HTML")
-    if sample[0] in "{[" and not _TAG.search(sample[:512]):
-        raise ParseError("input looks like JSON, not HTML")
+    if sample[0] in "{[" and _is_json(stripped):
+        raise ParseError("input is JSON, not HTML")
     if not _TAG.search(sample) and not _TAG.search(stripped[8192:8192 * 8]):
         raise ParseError("input has no HTML tags (plain text?)")
     # lxml refuses str input that carries an XML encoding declaration; the text is decoded already.

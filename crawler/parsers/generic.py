@@ -7,8 +7,12 @@ from __future__ import annotations
 import logging
 
 import trafilatura
+from lxml import etree
 
-from crawler.parsers.text import clean
+from crawler.parsers.text import element_text
+
+# Elements of trafilatura's XML output that are one body block each.
+_BLOCKS = frozenset({"p", "head", "item", "quote"})
 
 # trafilatura logs "discarding data" at WARNING for pages without main text; for us that is
 # an ordinary outcome (the field stays empty), not something to print on every parse.
@@ -20,14 +24,29 @@ def generic_blocks(root, url: str | None = None, prune_xpath: list[str] | None =
         text = trafilatura.extract(
             root,
             url=url,
-            fast=True,
+            fast=False,  # its fallback extractors rescue div-only bodies; this path is rare
             include_comments=False,
             include_tables=False,
-            output_format="txt",
+            # XML rather than txt: blocks stay apart and list items carry no "- " prefix, which
+            # would be indistinguishable from the dash that opens a speech paragraph.
+            output_format="xml",
             prune_xpath=prune_xpath or None,
         )
     except Exception:  # noqa: BLE001 - a third-party extractor must never crash a parse
         return []
     if not text:
         return []
-    return [line for line in (clean(raw) for raw in text.split("\n")) if line]
+    try:
+        doc = etree.fromstring(text.encode("utf-8"))
+    except etree.XMLSyntaxError:
+        return []
+    main = doc.find("main")
+    blocks: list[str] = []
+    for el in (main if main is not None else doc).iter(*_BLOCKS):
+        # A block inside another block (an item holding a p) is emitted with its parent.
+        if el.getparent() is not None and el.getparent().tag in _BLOCKS:
+            continue
+        block = element_text(el)
+        if block:
+            blocks.append(block)
+    return blocks

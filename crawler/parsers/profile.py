@@ -29,6 +29,7 @@ class Selector:
     key: str
     alternatives: tuple[etree.XPath, ...] = ()
     combined: etree.XPath | None = None  # all alternatives as one XPath union, one tree walk
+    expression: str | None = None  # the union's XPath text (handed to trafilatura's pruning)
 
     def __bool__(self) -> bool:
         return bool(self.alternatives)
@@ -74,11 +75,8 @@ def compile_selector(key: str, value: str | list[str] | None, relative: bool = F
     exprs = [_to_xpath(key, v, relative) for v in values if v.strip()]
     if not exprs:
         return Selector(key)
-    return Selector(
-        key,
-        tuple(etree.XPath(e) for e in exprs),
-        etree.XPath(" | ".join(f"({e})" if " | " in e else e for e in exprs)),
-    )
+    union = " | ".join(f"({e})" if " | " in e else e for e in exprs)
+    return Selector(key, tuple(etree.XPath(e) for e in exprs), etree.XPath(union), union)
 
 
 def _compile_pattern(key: str, value: str | None) -> re.Pattern | None:

@@ -1,4 +1,5 @@
-"""Shared helpers for the parser tests: fixture folders and replica pages."""
+"""Shared helpers for the parser tests: fixture folders and replica pages (a plain module with
+a distinctive name, so it cannot clash with conftest.py files of other test folders)."""
 
 from __future__ import annotations
 

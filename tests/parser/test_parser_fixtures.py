@@ -9,7 +9,7 @@ import json
 import os
 
 import pytest
-from conftest import all_cases
+from parser_cases import all_cases
 
 from crawler.parsers import parse_article
 

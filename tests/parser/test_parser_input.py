@@ -1,0 +1,109 @@
+"""Input handling: what is not an article page raises ParseError with a clear message, bytes
+are decoded by BOM / meta charset / UTF-8, and broken markup parses as far as it goes."""
+
+from __future__ import annotations
+
+import codecs
+
+import pytest
+from parser_cases import PAGES
+
+from crawler.config import ConfigError
+from crawler.parsers import ArticleRecord, ParseError, load_profile, parse_article
+
+SEED = (PAGES / "handmade-rp-2025-seed" / "page.html").read_text(encoding="utf-8")
+TITLE = "Sekretarz generalny NATO reaguje na pakt obronny zawarty przez Rosję i Koreę Północną"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ("", "empty"),
+        (b"", "empty"),
+        ("   \n\t  ", "empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00" + bytes(range(256)) * 8, "binary"),
+        (b'{"title": "x", "body": "<p>not a page</p>"}', "JSON"),
+        ('[{"a": 1}]', "JSON"),
+        ("Just a line of plain text, no markup at all.\nAnother line.", "no HTML tags"),
+        ("<html><head></head><body></body></html>", "no article content"),
+        ("<html><body><div><span> </span></div></body></html>", "no article content"),
+    ],
+    ids=["empty-str", "empty-bytes", "whitespace", "binary", "json-object", "json-array",
+         "plain-text", "empty-document", "no-text"],
+)
+def test_not_an_article_raises_parse_error(data, message):
+    with pytest.raises(ParseError, match=message):
+        parse_article(data, url="https://www.rp.pl/dyplomacja/art1-x")
+
+
+def test_wrong_input_type_is_a_parse_error():
+    with pytest.raises(ParseError, match="str or bytes"):
+        parse_article(12345)  # type: ignore[arg-type]
+
+
+def test_unknown_site_is_a_clear_config_error():
+    with pytest.raises(ConfigError, match="unknown site profile 'nosuchsite'"):
+        parse_article(SEED, site="nosuchsite")
+
+
+def test_profile_is_cached():
+    assert load_profile("rp") is load_profile("rp")
+
+
+@pytest.mark.parametrize(
+    "encoded",
+    [
+        SEED.encode("utf-8"),
+        codecs.BOM_UTF8 + SEED.encode("utf-8"),
+        codecs.BOM_UTF16_LE + SEED.encode("utf-16-le"),
+        SEED.replace('<meta charset="utf-8">', '<meta charset="iso-8859-2">').encode(
+            "iso-8859-2", errors="xmlcharrefreplace"  # „” are not in Latin-2: char refs
+        ),
+        SEED.replace('<meta charset="utf-8">', '<meta charset="windows-1250">').encode(
+            "cp1250", errors="xmlcharrefreplace"
+        ),
+    ],
+    ids=["utf8", "utf8-bom", "utf16-bom", "meta-iso-8859-2", "meta-cp1250"],
+)
+def test_bytes_are_decoded(encoded):
+    record = parse_article(encoded)
+    assert record.title == TITLE
+    assert "Koreę Północną" in record.body
+
+
+def test_bad_bytes_do_not_crash():
+    data = SEED.encode("utf-8").replace(b"Stoltenberga", b"Stolten\xff\xfeberga")
+    record = parse_article(data)
+    assert record.title == TITLE
+    assert "Stolten\ufffd\ufffdberga" in record.body
+
+
+def test_unknown_declared_charset_falls_back_to_utf8():
+    data = SEED.replace('<meta charset="utf-8">', '<meta charset="x-no-such">').encode("utf-8")
+    assert parse_article(data).title == TITLE
+
+
+def test_xml_declaration_is_accepted():
+    record = parse_article('<?xml version="1.0" encoding="utf-8"?>\n' + SEED)
+    assert record.title == TITLE
+
+
+@pytest.mark.parametrize("cut", [2000, 6000, 8000, 10000])
+def test_truncated_pages_parse_as_far_as_they_go(cut):
+    record = parse_article(SEED[:cut])
+    assert isinstance(record, ArticleRecord)
+    assert record.title == TITLE
+    assert record.body_complete is False or record.body is None
+
+
+def test_unclosed_tags_and_stray_markup():
+    page = (
+        "<html><head><title>SEO</title><body><h1 class='article--title articleTitle'>Tytuł</h1>"
+        "<div class='paywallAccessWrapper'><div class='body articleBody'><p>Pierwszy akapit"
+        "<p>Drugi <b>akapit<p>Trzeci</i> akapit</span></div></div></body></html>"
+    )
+    record = parse_article(page, url="https://www.rp.pl/dyplomacja/art44000001-x")
+    assert record.title == "Tytuł"
+    assert record.body == "Pierwszy akapit\n\nDrugi akapit\n\nTrzeci akapit"
+    assert record.article_id == "44000001"
+    assert record.authors == []
