@@ -19,8 +19,8 @@ import os
 import socket
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import zstandard
@@ -203,6 +203,38 @@ class Archive:
             ).first()
             return _run_dict(*row) if row else None
 
+    def run_for_process(
+        self, pid: int, *, started_after: datetime | None = None, host: str | None = None
+    ) -> dict[str, Any] | None:
+        """The latest run opened by process `pid` on `host` (default: this host), optionally
+        only one started after `started_after` (pids are reused)."""
+        query = (
+            select(CrawlRun, Site.name)
+            .outerjoin(Site, CrawlRun.site_id == Site.id)
+            .where(CrawlRun.pid == pid, CrawlRun.host == (host or self.host))
+            .order_by(CrawlRun.id.desc())
+            .limit(1)
+        )
+        if started_after is not None:
+            query = query.where(CrawlRun.started_at >= started_after)
+        with self._reader() as s:
+            row = s.execute(query).first()
+            return _run_dict(*row) if row else None
+
+    def last_run_started(
+        self, *, trigger: str | None = None, site: str | None = None
+    ) -> datetime | None:
+        """When the most recent run (of this trigger / site, if given) started."""
+        query = select(func.max(CrawlRun.started_at))
+        if trigger is not None:
+            query = query.where(CrawlRun.trigger == trigger)
+        if site is not None:
+            query = query.join(Site, CrawlRun.site_id == Site.id).where(Site.name == site)
+        with self._reader() as s:
+            value = s.scalar(query)
+        # func.max() loses the column type on SQLite: re-attach UTC to the text it returns.
+        return _as_utc(value)
+
     def mark_interrupted_runs(
         self, *, status: str = "interrupted", stale_after: timedelta | None = None
     ) -> list[int]:
@@ -215,7 +247,10 @@ class Archive:
 
         def work(s: Session) -> list[int]:
             runs = s.scalars(
-                select(CrawlRun).where(CrawlRun.status == "running").with_for_update()
+                select(CrawlRun)
+                .where(CrawlRun.status == "running")
+                .order_by(CrawlRun.id)
+                .with_for_update()
             ).all()
             closed = []
             for run in runs:
@@ -287,6 +322,7 @@ class Archive:
         fetched_at: datetime | None = None,
         content_type: str | None = None,
         max_body_shrink: float = versioning.DEFAULT_MAX_BODY_SHRINK,
+        suspect_reason: str | None = None,
     ) -> FetchOutcome:
         """Store one fetched and parsed article page; decide whether it is a new version.
 
@@ -295,7 +331,9 @@ class Archive:
         page stored when a version is created or the page is suspect/unparseable, the version
         inserted, the article updated, a fetch event written and the run's counters bumped.
         Version 1 has changed_fields ["*"]. Suspect and parse-failure outcomes leave the
-        article's validators and last_checked alone, so the page is fetched again in full."""
+        article's validators and last_checked alone, so the page is fetched again in full.
+        `suspect_reason` (trouble the crawler noticed before parsing: bad decoding, an
+        interstitial) makes any parseable page suspect."""
         now = fetched_at or utcnow()
         article_id = str(article_id)
         canonical = record.get("canonical_url") or url
@@ -311,6 +349,8 @@ class Archive:
                 current_sources=current.sources if current else None,
                 max_body_shrink=max_body_shrink,
             )
+            if suspect_reason and decision.kind != "parse_failure":
+                decision = replace(decision, kind="suspect", reason=suspect_reason)
             kind = decision.kind
             keep_raw = kind in ("new_article", "new_version", "suspect", "parse_failure")
             raw_sha = _store_raw(s, raw, content_type) if keep_raw else None
@@ -1018,6 +1058,14 @@ def _run_dict(run: CrawlRun, site: str | None) -> dict[str, Any]:
     data = _row_dict(run)
     data["site"] = site
     return data
+
+
+def _as_utc(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _str_or_none(value: Any) -> str | None:

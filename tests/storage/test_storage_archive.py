@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -9,7 +12,7 @@ from sqlalchemy import func, select
 from storage_records import make_record
 
 from storage import Archive, ArchiveError
-from storage.models import ArticleUrl, ArticleVersion, FetchEvent, RawPage
+from storage.models import ArticleUrl, ArticleVersion, CrawlLease, FetchEvent, RawPage
 
 URL = make_record()["url"]
 RAW = b"<html><body><h1>Rozmowy w Genewie</h1></body></html>"
@@ -337,3 +340,81 @@ def test_timestamps_are_utc_aware(archive, run):
     fetch(archive, run, fetched_at=warsaw)
     state = archive.known_article("rp", "100")
     assert state.last_checked == warsaw and state.last_checked.tzinfo == UTC
+
+
+def _dead_pid() -> int:
+    """The pid of a process that has exited (and been reaped)."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_lease_of_dead_process_on_this_host_is_taken_over(archive):
+    with archive._writer.begin() as s:
+        now = datetime.now(UTC)
+        s.add(
+            CrawlLease(
+                name="crawl",
+                holder="crashed",
+                pid=_dead_pid(),
+                host=archive.host,
+                acquired_at=now,
+                heartbeat_at=now,
+                expires_at=now + timedelta(hours=1),
+            )
+        )
+    assert archive.acquire_lease("crawl", holder="fresh", ttl=60)
+    info = archive.lease_info("crawl")
+    assert info["holder"] == "fresh" and info["pid"] == os.getpid()
+
+
+def test_live_lease_on_another_host_is_respected(archive):
+    with archive._writer.begin() as s:
+        now = datetime.now(UTC)
+        s.add(
+            CrawlLease(
+                name="crawl",
+                holder="elsewhere",
+                pid=_dead_pid(),
+                host="other-machine",
+                acquired_at=now,
+                heartbeat_at=now,
+                expires_at=now + timedelta(hours=1),
+            )
+        )
+    # The pid means nothing here: only expiry frees a lease held on another machine.
+    assert not archive.acquire_lease("crawl", holder="fresh", ttl=60)
+
+
+def test_runs_of_dead_processes_are_marked_interrupted(archive):
+    dead = archive.start_run("rp", trigger="scheduled", pid=_dead_pid())
+    alive = archive.start_run("rp", trigger="manual")  # this process
+    remote = archive.start_run("rp", trigger="manual", pid=1, host="other-machine")
+    assert archive.mark_interrupted_runs() == [dead]
+    assert archive.get_run(dead)["status"] == "interrupted"
+    assert archive.get_run(dead)["finished_at"] is not None
+    assert archive.get_run(alive)["status"] == "running"
+    assert archive.get_run(remote)["status"] == "running"
+    # Remote runs are closed only by age.
+    assert archive.mark_interrupted_runs(stale_after=timedelta(0)) == [alive, remote]
+
+
+def test_run_for_process_and_last_run_started(archive):
+    assert archive.last_run_started() is None
+    first = archive.start_run("rp", trigger="scheduled", pid=4242)
+    second = archive.start_run("rp", trigger="manual", pid=4242)
+    assert archive.run_for_process(4242)["id"] == second
+    assert archive.run_for_process(4343) is None
+    cutoff = datetime.now(UTC) + timedelta(seconds=5)
+    assert archive.run_for_process(4242, started_after=cutoff) is None
+    last = archive.last_run_started(trigger="scheduled")
+    assert last == archive.get_run(first)["started_at"] and last.tzinfo is not None
+    assert archive.last_run_started(site="rp") == archive.get_run(second)["started_at"]
+
+
+def test_crawler_noticed_trouble_makes_a_suspect(archive, run):
+    out = fetch(archive, run, suspect_reason="undecodable bytes", raw=b"\xff\xfe")
+    assert out.kind == "suspect" and out.reason == "undecodable bytes"
+    assert archive.known_article("rp", "100").current_version == 0
+    assert archive.check() == []
+    assert fetch(archive, run).kind == "new_article"
