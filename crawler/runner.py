@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
@@ -28,7 +29,14 @@ def run_crawl(*, db: str | None = None, base_url: str | None = None, recheck: st
     from storage import Archive
 
     db_url, _ = resolve_db_url(db)
-    overrides = {"NEWSMON_DB": db_url, "NEWSMON_TRIGGER": trigger, **(settings or {})}
+    # Scrapy installs its own root log handler at the CLI's level (quiet unless -v): drop
+    # ours so that each line is printed once.
+    root = logging.getLogger()
+    level = logging.getLevelName(root.level or logging.WARNING)
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    overrides = {"NEWSMON_DB": db_url, "NEWSMON_TRIGGER": trigger, "LOG_LEVEL": level,
+                 **(settings or {})}
     process = CrawlerProcess(project_settings(overrides))
     crawler = process.create_crawler(site)
     process.crawl(crawler, base_url=base_url, recheck=recheck, max_articles=max_articles)

@@ -44,6 +44,7 @@ class ScheduleOptions:
     base_url: str | None = None
     recheck: str = "due"
     max_articles: int | None = None
+    settings: list[tuple[str, str]] = field(default_factory=list)
     extra_args: list[str] = field(default_factory=list)
 
     def trigger(self):
@@ -84,6 +85,8 @@ class CrawlSupervisor:
             cmd += ["--base-url", opts.base_url]
         if opts.max_articles:
             cmd += ["--max-articles", str(opts.max_articles)]
+        for name, value in opts.settings:
+            cmd += ["-s", f"{name}={value}"]
         return cmd + list(opts.extra_args)
 
     def run_once(self) -> int:

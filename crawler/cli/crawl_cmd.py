@@ -26,6 +26,18 @@ def add_crawl_options(parser) -> None:
                              "policy (default), or none")
     parser.add_argument("--max-articles", type=_positive_int, metavar="N",
                         help="fetch at most N articles in this run")
+    parser.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
+                        dest="settings", type=_setting,
+                        help="override a Scrapy setting, e.g. -s DOWNLOAD_DELAY=0 (repeatable)")
+
+
+def _setting(text: str) -> tuple[str, str]:
+    import argparse
+
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return name.strip(), value
 
 
 def register(sub) -> None:
@@ -66,7 +78,9 @@ def _positive_int(text: str) -> int:
 def cmd_crawl(args) -> int:
     from crawler.runner import run_crawl
 
-    settings = {"NEWSMON_LOCK_ENABLED": False} if args.no_lock else {}
+    settings = dict(args.settings)
+    if args.no_lock:
+        settings["NEWSMON_LOCK_ENABLED"] = False
     try:
         run = run_crawl(db=args.db, base_url=args.base_url, recheck=args.recheck,
                         max_articles=args.max_articles, trigger=args.trigger,

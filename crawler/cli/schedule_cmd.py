@@ -53,7 +53,7 @@ def cmd_schedule(args) -> int:
         run_timeout=args.timeout or float(conf.get("run_timeout", 3600)),
         stop_grace=args.stop_grace or float(conf.get("stop_grace", 30)),
         base_url=args.base_url, recheck=args.recheck or conf.get("recheck", "due"),
-        max_articles=args.max_articles,
+        max_articles=args.max_articles, settings=list(args.settings),
     )
     try:
         options.trigger()

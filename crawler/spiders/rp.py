@@ -4,6 +4,7 @@ due, with conditional requests from the validators kept in the archive."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -91,9 +92,12 @@ class RpSpider(scrapy.Spider):
         urls = list(discovery.listing_links(response.body, response.url))
         yield from self._follow_articles(urls, response.meta["source"])
         listing, page = response.meta["listing"], response.meta["page"]
-        found_articles = any(self.rules.article_id(u) for u in urls)
-        if found_articles and page < int(listing.get("max_pages", 1)):
-            param = listing.get("page_param", "page")
+        param = listing.get("page_param", "page")
+        # Follow pagination only where the page links its successor, so the crawl never
+        # probes past the last page.
+        next_page = re.compile(rf"[?&]{re.escape(param)}={page + 1}(?:&|$)")
+        has_next = any(next_page.search(u) for u in urls)
+        if has_next and page < int(listing.get("max_pages", 1)):
             next_url = self.rules.absolute(f"{listing['path']}?{param}={page + 1}")
             yield scrapy.Request(next_url, callback=self.parse_listing,
                                  errback=self.source_failed, priority=10,
@@ -209,9 +213,10 @@ class RpSpider(scrapy.Spider):
     def article_failed(self, failure):
         request = failure.request
         kind, status = classify_failure(failure)
-        if kind != "robots":
-            self.run_context.article_failures += 1
         self._scheduled.discard(request.meta.get("article_id"))
+        if kind == "robots":
+            return  # not an error: counted as robots_skipped from Scrapy's stats
+        self.run_context.article_failures += 1
         yield self._failure(request.url, kind, str(failure.value)[:500], status=status,
                             article_id=request.meta.get("article_id"))
 
