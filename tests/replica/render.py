@@ -525,8 +525,9 @@ def article_2025(site, a: Article, r: random.Random, ids: list[str]) -> str:
                     f' section--ad--breaker">'
                     f'{noise.ad(f"advertOuterSlotIntext{i + 1}", "mobile-min-height-400")}'
                     "</div></div></div>")
+    # Pages without the full copy (hard paywall, preview-only) carry no access wrapper at all.
     access = ('<div class="paywallAccessWrapper contentBodySections">\n' + "\n".join(sections) +
-              "\n</div>")
+              "\n</div>") if sections else ""
     tail = ""
     if hard:
         tail = preview_wrapper(a, ids, r, hard=True, site=site) + footer_tags

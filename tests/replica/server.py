@@ -307,8 +307,8 @@ def _not_modified(headers: dict[str, str], etag: str, last_mod: datetime) -> boo
 class _Handler(BaseHTTPRequestHandler):
     replica: ReplicaServer  # set on the per-server subclass
     protocol_version = "HTTP/1.1"
-    server_version = "nginx"
-    sys_version = ""
+    def version_string(self) -> str:
+        return "nginx"
 
     def log_message(self, format, *args):  # noqa: A002 - keep test output quiet
         pass
@@ -356,11 +356,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(self, resp: Response, method: str, rec: RequestRecord) -> None:
         body = resp.body if resp.status != 304 else b""
         ctype = resp.ctype if resp.status != 304 else None
+        # Record before writing: a fast client may look at the log before this thread resumes.
+        rec.status = resp.status
+        rec.bytes_sent = len(body) if method != "HEAD" else 0
         self._head(resp.status, ctype, len(body) if resp.status != 304 else None, resp.headers)
         if method != "HEAD" and body:
             self.wfile.write(body)
-            rec.bytes_sent = len(body)
-        rec.status = resp.status
 
     def _normal(self, method: str, headers: dict[str, str]) -> Response:
         return self.replica.respond(method, self.path, headers)
@@ -402,10 +403,10 @@ class _Handler(BaseHTTPRequestHandler):
         elif kind == "reset":
             resp = self._normal(method, headers)
             cut = int(len(resp.body) * o.get("share", 0.3))
+            rec.status, rec.bytes_sent = resp.status, cut
             self._head(resp.status, resp.ctype, len(resp.body), resp.headers)
             self.wfile.write(resp.body[:cut])
             self.wfile.flush()
-            rec.status, rec.bytes_sent = resp.status, cut
             # SO_LINGER 0: close() sends RST, the client sees a reset mid-body.
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                                        struct.pack("ii", 1, 0))
@@ -424,6 +425,8 @@ class _Handler(BaseHTTPRequestHandler):
             resp = self._normal(method, headers)
             size = int(o.get("size", 20 * 1024 * 1024))
             pad = max(0, size + 1 - len(resp.body))
+            rec.status = 200
+            rec.bytes_sent = len(resp.body) + pad if method != "HEAD" else 0
             self._head(200, resp.ctype, len(resp.body) + pad)
             if method != "HEAD":
                 # The padding goes before </body> in chunks; memory stays flat.
@@ -436,8 +439,6 @@ class _Handler(BaseHTTPRequestHandler):
                     self.wfile.write(piece)
                     left -= len(piece)
                 self.wfile.write(sep + tail)
-                rec.bytes_sent = len(resp.body) + pad
-            rec.status = 200
 
 
 def _recode(resp: Response, encoding: str, declare: str) -> Response:

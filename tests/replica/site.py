@@ -298,14 +298,14 @@ def _body(w: Writer, paras: int = 8, *, h2: int = 2, speech: int = 1, cards: int
             speech -= 1
             continue
         txt = esc(w.paragraph())
+        if r.random() < 0.3:
+            txt = nbsp(txt)
         if inline_link and i == 1:
             # Inline links point at pages that exist in the replica (no stray 404s).
             target = r.choice([f"/dyplomacja/art{T.SEED['article_id']}-{T.SEED['slug']}",
                                _other_card(r.randrange(len(OTHER_PAGES))).path])
             txt += (f' Więcej o tym <a href="{RP}{target}" target="_blank" rel="follow">'
                     f'pisaliśmy wcześniej</a>.')
-        if r.random() < 0.3:
-            txt = nbsp(txt)
         out.append(P(txt))
         if cards and i == 3:
             out.append(Block("card", card=_other_card(r.randrange(len(OTHER_PAGES)))))

@@ -240,7 +240,7 @@ AUTHORS = [  # (id, name)
     (6021, "Mateusz Seidler"), (7055, "Sławomir Dębski"),
 ]
 
-ONE_LETTER = re.compile(r"(?<![\w])([wWzZiIaAoOuU]) ")
+ONE_LETTER = re.compile(r"(?<![\w<&;/])([wWzZiIaAoOuU]) ")  # not inside tags or entities
 
 
 def slugify(text: str, limit: int = 90) -> str:
@@ -283,7 +283,7 @@ class Writer:
         if kind == 1:
             return f"Jak podaje {r.choice(SOURCES)}, {r.choice(THAT)}."
         if kind == 2:
-            return f"Spotkanie w {loc} trwało {r.randint(2, 6)} godziny i zakończyło się " \
+            return f"Spotkanie w {loc} trwało {r.randint(2, 4)} godziny i zakończyło się " \
                    f"wspólnym oświadczeniem."
         if kind == 3:
             return f"Warto przypomnieć, że {r.choice(FACTS)}."
@@ -318,7 +318,7 @@ class Writer:
             f"{self.person()[1]}: {r.choice(QUOTES)}",
             f"Co dalej z rozmowami w {r.choice(PLACES)[0]}?",
             f"Reakcja {r.choice(COUNTRIES)[1]}",
-            f"{r.choice(THAT)[0].upper()}{r.choice(THAT)[1:]}?",
+            "{}{}?".format(*(lambda t: (t[0].upper(), t[1:]))(r.choice(THAT))),
         ])
 
     def title(self) -> str:
