@@ -637,3 +637,20 @@ def test_stop_with_open_keepalive_connection():
     threading.Thread(target=lambda: (server.stop(), done.set()), daemon=True).start()
     assert done.wait(3)
     conn.close()
+
+
+def test_stop_closes_idle_keepalive_connections():
+    server = ReplicaServer().start()
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    conn.request("GET", "/robots.txt")
+    conn.getresponse().read()
+    def handlers():
+        return [t for t in threading.enumerate() if "process_request" in t.name and t.is_alive()]
+
+    mine = handlers()
+    assert mine  # the handler idles on the keep-alive connection
+    server.stop()
+    for t in mine:
+        t.join(3)
+        assert not t.is_alive()
+    conn.close()

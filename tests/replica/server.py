@@ -99,6 +99,31 @@ class _HTTPServer(ThreadingHTTPServer):
     block_on_close = False  # stop() must not wait for hanging handlers
     allow_reuse_address = True
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.open_sockets: set[socket.socket] = set()
+        self.sockets_lock = threading.Lock()
+
+    def process_request(self, request, client_address):
+        with self.sockets_lock:
+            self.open_sockets.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request):
+        with self.sockets_lock:
+            self.open_sockets.discard(request)
+        super().shutdown_request(request)
+
+    def drop_connections(self) -> None:
+        """Unblock handler threads idling on keep-alive connections (they would outlive stop())."""
+        with self.sockets_lock:
+            socks = list(self.open_sockets)
+        for sock in socks:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
 
 class ReplicaServer:
     """Serve a ReplicaSite over HTTP on 127.0.0.1 (port 0 = any free port)."""
@@ -135,6 +160,7 @@ class ReplicaServer:
         self._stopping.set()  # releases "hang" handlers
         self._httpd.shutdown()
         self._httpd.server_close()
+        self._httpd.drop_connections()
         self._thread.join(timeout=5)
         self._httpd = self._thread = None
 
@@ -307,6 +333,7 @@ def _not_modified(headers: dict[str, str], etag: str, last_mod: datetime) -> boo
 class _Handler(BaseHTTPRequestHandler):
     replica: ReplicaServer  # set on the per-server subclass
     protocol_version = "HTTP/1.1"
+    timeout = 120  # idle keep-alive connections are dropped eventually
     def version_string(self) -> str:
         return "nginx"
 

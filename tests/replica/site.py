@@ -289,15 +289,26 @@ def _body(w: Writer, paras: int = 8, *, h2: int = 2, speech: int = 1, cards: int
     """A plausible article body: paragraphs with subheadings, speech, cards and split points."""
     r = w.rng
     out: list[Block] = []
+    seen: set[str] = set()
+
+    def fresh(make) -> str:
+        # Small phrase pools repeat; a real article never repeats a subheading or paragraph.
+        for _ in range(20):
+            text = make()
+            if text not in seen:
+                break
+        seen.add(text)
+        return text
+
     for i in range(paras):
         if i and h2 and i % max(2, paras // (h2 + 1)) == 0:
-            out.append(H(esc(w.heading())))
+            out.append(H(esc(fresh(w.heading))))
             h2 -= 1
         if speech and i == 2:
-            out.append(P(esc(w.speech())))
+            out.append(P(esc(fresh(w.speech))))
             speech -= 1
             continue
-        txt = esc(w.paragraph())
+        txt = esc(fresh(w.paragraph))
         if r.random() < 0.3:
             txt = nbsp(txt)
         if inline_link and i == 1:
