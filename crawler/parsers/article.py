@@ -54,8 +54,21 @@ class ArticlePage:
         self.meta: PageMeta = read_meta(root)
         self.ld = self.meta.jsonld
         self.sources: dict[str, str] = {}
+        self.scope = self._find_scope()
 
     # -- helpers -------------------------------------------------------------------------------
+
+    def _find_scope(self):
+        """The part of the page the page-level selectors search: the configured `scope` (the
+        article column), trusted only when it holds the headline; else the whole document.
+        Searching a third of a 150 KB page instead of all of it is most of the parser's
+        speed budget (see tests/parser/test_parser_speed.py)."""
+        scope = self.profile.sel("scope").first(self.root)
+        if scope is None or scope is self.root:
+            return self.root
+        if self.profile.sel("title") and self.profile.sel("title").first(scope) is None:
+            return self.root
+        return scope
 
     def _set(self, name: str, value, source: str):
         if value not in (None, "", [], {}):
@@ -63,7 +76,7 @@ class ArticlePage:
         return value
 
     def _first_text(self, key: str, scope=None) -> str | None:
-        el = self.profile.sel(key).first(self.root if scope is None else scope)
+        el = self.profile.sel(key).first(self.scope if scope is None else scope)
         return element_text(el, self.profile.skip_tags) or None if el is not None else None
 
     def _text_nodes_with(self, label: str | None) -> list:
@@ -113,7 +126,7 @@ class ArticlePage:
         value = _ld_str(self.ld.get("articleSection"))
         if value:
             return self._set("section", value, JSONLD)
-        crumbs = self.profile.sel("breadcrumb").all(self.root)
+        crumbs = self.profile.sel("breadcrumb").all(self.scope)
         for el in reversed(crumbs):
             text = element_text(el)
             if text:
@@ -147,7 +160,7 @@ class ArticlePage:
         prefix = profile.patterns.get("author_prefix")
         split = profile.patterns.get("author_split")
         names: list[str] = []
-        for box in profile.sel("author_box").all(self.root):
+        for box in profile.sel("author_box").all(self.scope):
             links = profile.sel("author_link").all(box)
             names.extend(element_text(a) for a in links)
             # Plain names and bare initials ("arb" in the seed) sit as text beside or instead
@@ -174,13 +187,13 @@ class ArticlePage:
         """(published, shown update, source) from the visible date line."""
         profile = self.profile
         date = profile.patterns.get("date")
-        el = profile.sel("published").first(self.root)
+        el = profile.sel("published").first(self.scope)
         if el is not None:
             published = self._element_date(el, date)
             if published is not None:
                 updated = None
-                upd = profile.sel("updated").first(self.root)
-                box = profile.sel("updated_box").first(self.root)
+                upd = profile.sel("updated").first(self.scope)
+                box = profile.sel("updated_box").first(self.scope)
                 # The update span is always in the HTML; hidden with display:none it was never
                 # shown to readers (and may hold a stale time): see fixture replica-hidden-update.
                 if upd is not None and not self._hidden(upd) and not (
@@ -274,14 +287,14 @@ class ArticlePage:
 
     @cached_property
     def preview(self):
-        el = self.profile.sel("preview").first(self.root)
+        el = self.profile.sel("preview").first(self.scope)
         return el if el is not None and len(el) else None
 
     @cached_property
     def _percent(self) -> tuple[int | None, bool, str | None]:
         """(percent, marker present, source)."""
         regex = self.profile.patterns.get("paywall_percent")
-        marker = self.profile.sel("paywall_marker").first(self.root)
+        marker = self.profile.sel("paywall_marker").first(self.scope)
         texts: list[tuple[str, str]] = []
         if marker is not None:
             texts.append((element_text(marker), SELECTOR))
@@ -331,13 +344,13 @@ class ArticlePage:
         profile = self.profile
         preview = self.preview
         containers = [
-            c for c in profile.sel("body").all(self.root)
+            c for c in profile.sel("body").all(self.scope)
             if preview is None or not self._inside(c, preview)
         ]
         if containers:
             result = extract_body(containers, profile, self.base_url)
             if result.blocks:
-                return result, True, SELECTOR
+                return result, not self._partial_layer(), SELECTOR
         if preview is not None:
             # Only the preview was served (hard paywall / non-subscriber copy).
             result = extract_body([preview], profile, self.base_url)
@@ -353,7 +366,7 @@ class ArticlePage:
             x for key in ("body_skip", "related_card", "preview")
             if (x := profile.sel(key).expression)
         ]
-        for block in generic_blocks(self.root, self.given_url, prune):
+        for block in generic_blocks(self.html, self.given_url, prune):
             if any(p.search(block) for p in profile.noise_blocks) or block == title:
                 continue
             if block in seen:
@@ -367,6 +380,16 @@ class ArticlePage:
         # there (fixture handmade-rp-redesign).
         complete = not self._percent[1] or repeated or self._occurs_twice(result.blocks)
         return result, complete, FALLBACK if result.blocks else None
+
+    def _partial_layer(self) -> bool:
+        """2026 template: the paywall layer's type says the server cut the body short
+        (data-paywall-type="preview"; replica case layer_partial_2026)."""
+        attr = self.profile.layer_type_attribute
+        if not attr or not self.profile.partial_layer_types:
+            return False
+        layer = self.profile.sel("paywall_layer").first(self.scope)
+        kind = (layer.get(attr) or "").strip() if layer is not None else ""
+        return kind in self.profile.partial_layer_types
 
     def _occurs_twice(self, blocks: list[str]) -> bool:
         if not blocks:
@@ -385,7 +408,7 @@ class ArticlePage:
     # -- the rest ------------------------------------------------------------------------------
 
     def tags(self) -> list[str]:
-        els = self.profile.sel("tags").all(self.root)
+        els = self.profile.sel("tags").all(self.scope)
         tags = _dedupe(element_text(el) for el in els)
         if tags:
             return self._set("tags", tags, SELECTOR)
@@ -407,7 +430,7 @@ class ArticlePage:
 
     def image(self) -> Image | None:
         profile = self.profile
-        box = profile.sel("image_box").first(self.root)
+        box = profile.sel("image_box").first(self.scope)
         if box is not None:
             img = profile.sel("image_img").first(box)
             url = self._img_src(img) if img is not None else None

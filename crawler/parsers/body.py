@@ -1,9 +1,9 @@
 """The article body: text blocks of the configured body containers, in document order, with
 the read-more cards collected as related links instead of text.
 
-One recursive walk per container; what to skip (ads, embeds, captions, pull quotes, cards) is
-found with one XPath union per container and looked up in a set while walking, so no element
-is visited twice.
+One recursive walk per container. What to skip (ads, embeds, captions, pull quotes), which
+elements are cards and which are extra blocks is decided per element while walking: by a
+Python test for simple selectors, or by membership in one XPath union per container.
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ def related_from_card(card, profile: SiteProfile, base_url: str | None) -> Relat
     link = profile.sel("related_title").first(card)
     if link is None or not (link.get("href") or "").strip():
         # A card whose title link lost its class: the first link that carries text.
-        link = next((a for a in card.iter("a") if a.get("href") and clean(a.text_content())), None)
+        texts = (a for a in card.iter("a") if a.get("href") and clean("".join(a.itertext())))
+        link = next(texts, None)
     if link is None:
         return None
     title = element_text(link)
@@ -54,15 +55,22 @@ class BodyExtractor:
         self._seen_text: set[str] = set()
         self._seen_urls: set[str] = set()
 
+    def _test(self, key: str, container):
+        """A predicate for one relative selector: its Python matcher when the selector is
+        simple, else membership in its XPath matches below this container."""
+        sel = self.profile.sel(key)
+        if sel.matcher is not None:
+            return sel.matcher
+        found = set(sel.union(container))
+        return found.__contains__ if found else _never
+
     def add_container(self, container) -> None:
-        profile = self.profile
-        cards = profile.sel("related_card").union(container)
-        for card in cards:
-            self._add_related(related_from_card(card, profile, self.base_url))
-        skip = set(profile.sel("body_skip").union(container))
-        skip.update(cards)
-        extra_blocks = set(profile.sel("body_block").union(container))
-        self._walk(container, skip, extra_blocks)
+        self._walk(
+            container,
+            self._test("body_skip", container),
+            self._test("related_card", container),
+            self._test("body_block", container),
+        )
 
     def _add_related(self, link: RelatedLink | None) -> None:
         # The same card can appear twice in one article (see fixture replica-readmore-twice).
@@ -79,17 +87,26 @@ class BodyExtractor:
         self._seen_text.add(text)
         self.result.blocks.append(text)
 
-    def _walk(self, node, skip: set, extra_blocks: set) -> None:
+    def _walk(self, node, skip, card, extra_block) -> None:
         block_tags = self.profile.block_tags
         skip_tags = self.profile.skip_tags
         for child in node:
             tag = child.tag
-            if not isinstance(tag, str) or tag in skip_tags or child in skip:
+            if not isinstance(tag, str) or tag in skip_tags:
                 continue
-            if tag in block_tags or child in extra_blocks:
+            if card(child):
+                # Read-more cards are links to other articles, never body text.
+                self._add_related(related_from_card(child, self.profile, self.base_url))
+            elif skip(child):
+                continue
+            elif tag in block_tags or extra_block(child):
                 self._add_block(element_text(child, skip_tags, skip))
             else:
-                self._walk(child, skip, extra_blocks)
+                self._walk(child, skip, card, extra_block)
+
+
+def _never(_el) -> bool:
+    return False
 
 
 def extract_body(containers, profile: SiteProfile, base_url: str | None) -> BodyResult:

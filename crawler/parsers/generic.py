@@ -1,6 +1,7 @@
 """Generic main-text extraction: the body fallback when no configured body container matches
 (a redesign, or the `generic` profile). trafilatura is the best measured peer
-(/work/shared/extraction-peers.md); it copies the tree it is given, so ours stays intact."""
+(/work/shared/extraction-peers.md). It gets the page's text and builds its own tree, which it
+then prunes and rewrites; our tree stays untouched."""
 
 from __future__ import annotations
 
@@ -19,10 +20,12 @@ _BLOCKS = frozenset({"p", "head", "item", "quote"})
 logging.getLogger("trafilatura").setLevel(logging.ERROR)
 
 
-def generic_blocks(root, url: str | None = None, prune_xpath: list[str] | None = None) -> list[str]:
+def generic_blocks(
+    html: str, url: str | None = None, prune_xpath: list[str] | None = None
+) -> list[str]:
     try:
         text = trafilatura.extract(
-            root,
+            html,
             url=url,
             fast=False,  # its fallback extractors rescue div-only bodies; this path is rare
             include_comments=False,

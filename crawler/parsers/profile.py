@@ -14,12 +14,89 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from cssselect import HTMLTranslator, SelectorError
+from cssselect import HTMLTranslator, SelectorError, parse
+from cssselect.parser import Attrib, Class, Element, Hash
 from lxml import etree
 
 from crawler.config import ConfigError, load_site_profile
 
-_CSS = HTMLTranslator()
+
+class _FastTranslator(HTMLTranslator):
+    """cssselect's class test (concat + normalize-space on every element) is the slowest part
+    of a search on a 150 KB page; a plain substring test in front lets libxml2 skip the exact
+    test for almost every element without changing the result."""
+
+    def xpath_class(self, class_selector):
+        xpath = self.xpath(class_selector.selector)
+        name = self.xpath_literal(class_selector.class_name)
+        exact = self.xpath_literal(" " + class_selector.class_name + " ")
+        return xpath.add_condition(
+            f"contains(@class, {name}) and "
+            f"contains(concat(' ', normalize-space(@class), ' '), {exact})"
+        )
+
+
+_CSS = _FastTranslator()
+# "#some-id" or "tag#some-id": answered by XPath id(), which uses the parser's id table
+# instead of testing every element's attribute.
+_ID_ONLY = re.compile(r"^([a-zA-Z][a-zA-Z0-9]*)?#([A-Za-z][\w-]*)$")
+
+
+@dataclass(frozen=True)
+class ElementMatcher:
+    """A Python-side test for lists of one-part selectors (`tag`, `.class`, `#id`,
+    `[class*='part']`), used while walking the body so that no extra tree search is needed."""
+
+    tags: frozenset[str] = frozenset()
+    classes: frozenset[str] = frozenset()
+    ids: frozenset[str] = frozenset()
+    class_parts: tuple[str, ...] = ()
+
+    def __call__(self, el) -> bool:
+        if el.tag in self.tags:
+            return True
+        cls = el.get("class")
+        if cls:
+            if self.classes and not self.classes.isdisjoint(cls.split()):
+                return True
+            for part in self.class_parts:
+                if part in cls:
+                    return True
+        return bool(self.ids) and el.get("id") in self.ids
+
+
+def _matcher(values: list[str]) -> ElementMatcher | None:
+    """An ElementMatcher when every selector is one simple part, else None (XPath is used)."""
+    tags, classes, ids, parts = set(), set(), set(), []
+    for value in values:
+        if value.strip().startswith("xpath:"):
+            return None
+        try:
+            selectors = parse(value)
+        except SelectorError:
+            return None
+        for sel in selectors:
+            tree = sel.parsed_tree
+            if sel.pseudo_element is not None:
+                return None
+            if isinstance(tree, Element) and tree.element and not tree.namespace:
+                tags.add(tree.element.lower())
+            elif isinstance(tree, (Class, Hash, Attrib)) and _universal(tree.selector):
+                if isinstance(tree, Class):
+                    classes.add(tree.class_name)
+                elif isinstance(tree, Hash):
+                    ids.add(tree.id)
+                elif tree.attrib == "class" and tree.operator == "*=" and tree.value is not None:
+                    parts.append(tree.value.value)
+                else:
+                    return None
+            else:
+                return None
+    return ElementMatcher(frozenset(tags), frozenset(classes), frozenset(ids), tuple(parts))
+
+
+def _universal(tree) -> bool:
+    return isinstance(tree, Element) and tree.element is None and not tree.namespace
 
 
 @dataclass(frozen=True)
@@ -30,6 +107,7 @@ class Selector:
     alternatives: tuple[etree.XPath, ...] = ()
     combined: etree.XPath | None = None  # all alternatives as one XPath union, one tree walk
     expression: str | None = None  # the union's XPath text (handed to trafilatura's pruning)
+    matcher: ElementMatcher | None = None  # Python test, when every part is simple
 
     def __bool__(self) -> bool:
         return bool(self.alternatives)
@@ -56,6 +134,8 @@ def _to_xpath(key: str, text: str, relative: bool) -> str:
     try:
         if text.startswith("xpath:"):
             expr = text[len("xpath:"):].strip()
+        elif not relative and (m := _ID_ONLY.match(text)):
+            expr = f"id('{m.group(2)}')" + (f"[self::{m.group(1).lower()}]" if m.group(1) else "")
         else:
             # Relative selectors are searched below the context node, absolute ones in the document.
             prefix = "descendant::" if relative else "descendant-or-self::"
@@ -76,7 +156,10 @@ def compile_selector(key: str, value: str | list[str] | None, relative: bool = F
     if not exprs:
         return Selector(key)
     union = " | ".join(f"({e})" if " | " in e else e for e in exprs)
-    return Selector(key, tuple(etree.XPath(e) for e in exprs), etree.XPath(union), union)
+    return Selector(
+        key, tuple(etree.XPath(e) for e in exprs), etree.XPath(union), union,
+        _matcher(values) if relative else None,
+    )
 
 
 def _compile_pattern(key: str, value: str | None) -> re.Pattern | None:
@@ -95,8 +178,8 @@ def _compile_patterns(key: str, values: list[str] | None) -> tuple[re.Pattern, .
 # Selectors searched in the whole document / below another matched element. Keys absent from a
 # profile compile to empty selectors, which simply find nothing (the field then falls back).
 _DOCUMENT_SELECTORS = (
-    "title", "lead", "date_line", "published", "updated_box", "updated", "author_box",
-    "breadcrumb", "image_box", "tags", "body", "preview", "paywall_marker", "full_access",
+    "scope", "title", "lead", "date_line", "published", "updated_box", "updated", "author_box",
+    "breadcrumb", "image_box", "tags", "body", "preview", "paywall_marker", "paywall_layer",
 )
 _RELATIVE_SELECTORS = (
     "author_link", "image_img", "image_caption", "image_credit", "body_skip", "body_block",
@@ -120,6 +203,10 @@ class SiteProfile:
     label_dates: dict[str, re.Pattern] = field(default_factory=dict)
     noise_blocks: tuple[re.Pattern, ...] = ()
     paywall_head_attribute: str | None = None
+    # Attribute of the paywall layer naming its type, and the types that mean the server sent
+    # only part of the body.
+    layer_type_attribute: str | None = None
+    partial_layer_types: frozenset[str] = frozenset()
     jsonld_access: bool = True
     generic_body: bool = True
     min_body_chars: int = 0
@@ -172,6 +259,8 @@ def build_profile(name: str, raw: dict[str, Any]) -> SiteProfile:
         label_dates=label_dates,
         noise_blocks=_compile_patterns("noise_blocks", pats.get("noise_blocks")),
         paywall_head_attribute=paywall.get("head_attribute") or None,
+        layer_type_attribute=paywall.get("layer_type_attribute") or None,
+        partial_layer_types=frozenset(paywall.get("partial_layer_types") or ()),
         jsonld_access=bool(paywall.get("jsonld_access", True)),
         generic_body=bool(body.get("generic_fallback", True)),
         min_body_chars=int(body.get("min_chars", 0)),

@@ -6,11 +6,9 @@ import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-_SPACE = re.compile(r"\s+")
-# Characters that render as nothing or as a plain space: nbsp (rp.pl uses &nbsp; a lot), zero-width
-# space/joiners, soft hyphen, BOM.
-_INVISIBLE = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u200b": "",
-                            "\u200c": "", "\u200d": "", "\u00ad": "", "\ufeff": ""})
+# Characters that render as nothing: zero-width space/joiners, soft hyphen, BOM. (nbsp and the
+# other Unicode spaces are whitespace to str.split(), so they fold to one plain space.)
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u00ad\ufeff]")
 _BREAK_TAGS = frozenset({"br", "hr"})
 
 
@@ -18,13 +16,17 @@ def clean(text: str | None) -> str:
     """Fold nbsp and friends, collapse whitespace, strip."""
     if not text:
         return ""
-    return _SPACE.sub(" ", text.translate(_INVISIBLE)).strip()
+    if not text.isascii():
+        text = _INVISIBLE.sub("", text)
+    return " ".join(text.split())
 
 
-def element_text(el, skip_tags: frozenset[str] = frozenset(), skip: set | None = None) -> str:
+def element_text(el, skip_tags: frozenset[str] = frozenset(), skip=None) -> str:
     """Visible text of one element: inline children joined as rendered, `<br>` as a space,
-    script/style and explicitly skipped descendants left out."""
+    script/style and skipped descendants (`skip`: a set of elements or a predicate) left out."""
     parts: list[str] = []
+    if isinstance(skip, (set, frozenset)):
+        skip = skip.__contains__ if skip else None
 
     def walk(node) -> None:
         if node.text:
@@ -35,7 +37,7 @@ def element_text(el, skip_tags: frozenset[str] = frozenset(), skip: set | None =
                 pass
             elif tag in _BREAK_TAGS:
                 parts.append(" ")
-            elif tag not in skip_tags and not (skip and child in skip):
+            elif tag not in skip_tags and not (skip is not None and skip(child)):
                 walk(child)
             if child.tail:
                 parts.append(child.tail)
