@@ -105,7 +105,14 @@ class Archive:
         """Open the archive at `url`, creating the schema or upgrading it to the latest
         revision first (unless `upgrade=False`)."""
         engine = make_engine(url)
-        if upgrade and migrate.current_revision(engine) != migrate.head_revision():
+        current = migrate.current_revision(engine)
+        if current is not None and not migrate.known_revision(current):
+            engine.dispose()
+            raise migrate.MigrationError(
+                f"the archive's schema is at revision {current!r}, which this version of "
+                "newsmon does not know (written by a newer version?)"
+            )
+        if upgrade and current != migrate.head_revision():
             migrate.upgrade(engine)
         return cls(engine)
 

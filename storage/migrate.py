@@ -35,6 +35,12 @@ def head_revision() -> str:
     return head
 
 
+def known_revision(revision: str) -> bool:
+    """Whether this code has a migration script for `revision`."""
+    script = ScriptDirectory.from_config(alembic_config())
+    return any(rev.revision == revision for rev in script.walk_revisions())
+
+
 def current_revision(target: str | Engine) -> str | None:
     """The revision the database is at; None for an empty (never migrated) database."""
     engine, owned = _engine(target)
@@ -48,7 +54,12 @@ def current_revision(target: str | Engine) -> str | None:
 
 def upgrade(target: str | Engine, revision: str = "head") -> None:
     """Bring the schema to `revision` (default: the latest). Safe to call on every start and
-    from several processes at once (SQLite: BEGIN IMMEDIATE; PostgreSQL: advisory lock)."""
+    from several processes at once.
+
+    All pending revisions run in one transaction that we open, so Alembic reads the current
+    revision only after taking the lock: BEGIN IMMEDIATE on SQLite, an advisory lock taken in
+    env.py on PostgreSQL. (Left to itself Alembic would commit after each revision on SQLite,
+    and a second process could slip in between and apply the same revision again.)"""
     engine, owned = _engine(target)
     sqlite = engine.dialect.name == "sqlite"
     try:
@@ -57,12 +68,12 @@ def upgrade(target: str | Engine, revision: str = "head") -> None:
                 # Must run outside a transaction; the raw DBAPI call does not autobegin.
                 conn.connection.dbapi_connection.execute("PRAGMA foreign_keys = OFF")
             try:
-                command.upgrade(alembic_config(conn), revision)
-                if sqlite:
-                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
-                    conn.rollback()
-                    if broken:
-                        raise MigrationError(f"foreign key violations after migration: {broken}")
+                with conn.begin():
+                    command.upgrade(alembic_config(conn), revision)
+                    if sqlite:
+                        broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                        if broken:
+                            raise MigrationError(f"foreign key violations: {broken}")
             finally:
                 if sqlite:
                     conn.connection.dbapi_connection.execute("PRAGMA foreign_keys = ON")

@@ -88,6 +88,7 @@ class Article(Base):
     __table_args__ = (
         UniqueConstraint("site_id", "article_id", name="uq_articles_site_article"),
         Index("ix_articles_site_status_checked", "site_id", "status", "last_checked"),
+        Index("ix_articles_published_at", "published_at"),  # listings (migration 0003)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,0 +1,112 @@
+"""Per-field differences between two versions of an article; word-level for text fields.
+
+Pure functions over the plain version dicts that `storage.queries.get_version` returns.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Any
+
+# Fields compared between versions, in the order a diff lists them.
+DIFF_FIELDS = (
+    "title",
+    "lead",
+    "body",
+    "authors",
+    "published_at",
+    "updated_at",
+    "section",
+    "tags",
+    "image",
+    "related",
+    "paywalled",
+    "paywall_percent",
+    "body_complete",
+    "url",
+)
+TEXT_FIELDS = ("title", "lead", "body")
+
+# A word with the whitespace after it: the diff works on words, and joining the tokens gives
+# back the text exactly. (Whitespace as tokens of its own would make difflib align on spaces.)
+_TOKEN = re.compile(r"\s+|\S+\s*")
+
+
+def word_diff(old: str | None, new: str | None) -> list[dict[str, str]]:
+    """Inline word diff: a list of {"op": "equal"|"delete"|"insert", "text": ...}; the
+    equal+delete texts join to `old`, the equal+insert texts to `new`."""
+    a = _TOKEN.findall(old or "")
+    b = _TOKEN.findall(new or "")
+    ops: list[dict[str, str]] = []
+    # autojunk off: in a long body the common words would otherwise be ignored as "junk".
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            _push(ops, "equal", "".join(a[i1:i2]))
+            continue
+        if tag in ("delete", "replace"):
+            _push(ops, "delete", "".join(a[i1:i2]))
+        if tag in ("insert", "replace"):
+            _push(ops, "insert", "".join(b[j1:j2]))
+    return ops
+
+
+def _push(ops: list[dict[str, str]], op: str, text: str) -> None:
+    if not text:
+        return
+    if ops and ops[-1]["op"] == op:
+        ops[-1]["text"] += text
+    else:
+        ops.append({"op": op, "text": text})
+
+
+def diff_records(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
+    """The fields that differ between two version dicts: [{"field", "old", "new"}, ...], text
+    fields with "ops" (word_diff) as well."""
+    fields = []
+    for name in DIFF_FIELDS:
+        before, after = old.get(name), new.get(name)
+        if before == after:
+            continue
+        entry: dict[str, Any] = {"field": name, "old": before, "new": after}
+        if name in TEXT_FIELDS:
+            entry["ops"] = word_diff(before, after)
+        fields.append(entry)
+    return fields
+
+
+def render_markers(ops: list[dict[str, str]]) -> str:
+    """The inline diff as text with `[-removed-]` and `{+added+}` markers (as `git diff
+    --word-diff=plain`), for output without colour."""
+    out = []
+    for op in ops:
+        if op["op"] == "equal":
+            out.append(op["text"])
+        else:
+            text = op["text"]
+            core = text.rstrip()
+            tail = text[len(core):]
+            mark = ("[-", "-]") if op["op"] == "delete" else ("{+", "+}")
+            out.append(f"{mark[0]}{core}{mark[1]}{tail}")
+    return "".join(out)
+
+
+def condense(ops: list[dict[str, str]], context: int = 12) -> list[dict[str, str]]:
+    """`ops` with long unchanged stretches cut to `context` words either side of a change
+    (the cut marked by an "equal" op of text " … "), for reading a long body's diff."""
+    out: list[dict[str, str]] = []
+    for i, op in enumerate(ops):
+        if op["op"] != "equal":
+            out.append(op)
+            continue
+        words = _TOKEN.findall(op["text"])
+        keep_head = context if i > 0 else 0
+        keep_tail = context if i < len(ops) - 1 else 0
+        if len(words) <= keep_head + keep_tail + 3:
+            out.append(op)
+            continue
+        head = "".join(words[:keep_head])
+        tail = "".join(words[len(words) - keep_tail:]) if keep_tail else ""
+        out.append({"op": "equal", "text": f"{head}… " + tail if head else "… " + tail})
+    return out

@@ -1,0 +1,131 @@
+"""Schema migrations: an old archive is upgraded in place with its rows, and the models agree
+with what the migrations build."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import MetaData, inspect, text
+from storage_records import make_record
+
+from storage import Archive, MigrationError, current_revision, head_revision, upgrade
+from storage.db import make_engine
+from storage.models import Base
+from storage.versioning import content_hash, normalise
+
+FIRST = "0001_initial"
+
+
+def test_there_are_at_least_two_revisions():
+    assert head_revision() != FIRST
+    assert head_revision() == "0002_fetch_events_lease"
+
+
+def test_new_archive_is_created_at_head(db_url):
+    assert current_revision(db_url) is None
+    Archive.open(db_url).close()
+    assert current_revision(db_url) == head_revision()
+    Archive.open(db_url).close()  # opening again is a no-op
+    assert current_revision(db_url) == head_revision()
+
+
+def test_models_match_migrations(db_url):
+    upgrade(db_url)
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+            assert compare_metadata(ctx, Base.metadata) == []
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_from_revision_one_keeps_rows(db_url):
+    upgrade(db_url, FIRST)
+    assert current_revision(db_url) == FIRST
+    engine = make_engine(db_url)
+    record = make_record()
+    norm = normalise(record)
+    now = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+    try:
+        meta = MetaData()
+        meta.reflect(engine)
+        assert "fetch_events" not in meta.tables  # revision 2 adds it
+        t = meta.tables
+        with engine.begin() as conn:
+            conn.execute(t["sites"].insert(), {"id": 1, "name": "rp", "created_at": now})
+            conn.execute(
+                t["articles"].insert(),
+                {
+                    "id": 1, "site_id": 1, "article_id": "100", "url": record["url"],
+                    "status": "live", "current_version": 1, "first_seen": now,
+                    "last_checked": now, "last_changed": now,
+                },
+            )  # fmt: skip
+            conn.execute(
+                t["raw_pages"].insert(),
+                {"sha256": "0" * 64, "data": b"", "size": 0, "compression": "none",
+                 "stored_at": now},
+            )  # fmt: skip
+            conn.execute(
+                t["article_versions"].insert(),
+                {
+                    "article_id": 1, "version": 1, "content_hash": content_hash(record),
+                    "changed_fields": ["*"], "fetched_at": now, "raw_page_sha": "0" * 64,
+                    "url": record["url"], "title": norm["title"], "lead": norm["lead"],
+                    "body": norm["body"], "authors": norm["authors"], "tags": norm["tags"],
+                    "related": norm["related"], "image": norm["image"],
+                    "published_at": datetime(2026, 11, 27, 9, 0, tzinfo=UTC),
+                    "updated_at": datetime(2026, 11, 27, 10, 30, tzinfo=UTC),
+                    "section": norm["section"], "paywalled": False, "body_complete": True,
+                },
+            )  # fmt: skip
+            counters = dict.fromkeys(
+                ["pages_fetched", "not_modified", "new_articles", "new_versions", "unchanged",
+                 "gone", "errors", "parse_failures", "suspect", "retries", "robots_skipped"],
+                0,
+            )  # fmt: skip
+            conn.execute(
+                t["crawl_runs"].insert(),
+                {"id": 1, "trigger": "manual", "status": "completed", "started_at": now,
+                 "degraded": False, **counters, "new_articles": 1, "new_versions": 1},
+            )  # fmt: skip
+    finally:
+        engine.dispose()
+
+    with Archive.open(db_url) as archive:  # upgrades to head
+        assert current_revision(db_url) == head_revision()
+        state = archive.known_article("rp", "100")
+        assert state.current_version == 1 and state.last_checked == now
+        assert archive.get_run(1)["new_versions"] == 1
+        assert archive.versions("rp", "100")[0]["title"] == record["title"]
+        # The upgraded archive keeps working: the stored hash still matches the same page.
+        run = archive.start_run("rp")
+        aid, url = record["article_id"], record["url"]
+        assert archive.record_fetch(run, "rp", aid, url, record, b"x").kind == "unchanged"
+        edited = make_record(title="Po migracji")
+        assert archive.record_fetch(run, "rp", aid, url, edited, b"y").version == 2
+        assert archive.fetch_events(run)[0]["outcome"] == "new_version"
+        assert archive.check() == []
+
+    engine = make_engine(db_url)
+    try:
+        tables = set(inspect(engine).get_table_names())
+        assert {"fetch_events", "crawl_lease", "article_versions"} <= tables
+    finally:
+        engine.dispose()
+
+
+def test_archive_from_the_future_is_refused(db_url):
+    upgrade(db_url)
+    engine = make_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
+    finally:
+        engine.dispose()
+    with pytest.raises(MigrationError, match="9999_future"):
+        Archive.open(db_url)
