@@ -28,28 +28,37 @@ def replica_site():
     return ReplicaSite.default()
 
 
-def replica_article(article_id: str):
+def _site_for(spec: dict):
+    """The default site, or a fresh one changed as replica.json asks: "preview_only" (the
+    2025 page as a non-subscriber gets it), "redesign" (every class and known id renamed)."""
     site = replica_site()
     if site is None:
         pytest.skip("tests.replica is not available")
-    return site.article(article_id) if hasattr(site, "article") else site.articles[article_id]
+    if not (spec.get("preview_only") or spec.get("redesign")):
+        return site
+    site = type(site).default()
+    if spec.get("preview_only"):
+        site.serve_preview_only(replica_id(spec, site))
+    if spec.get("redesign"):
+        site.redesign = True
+    return site
 
 
-def replica_id(spec: dict) -> str:
+def replica_id(spec: dict, site=None) -> str:
     """replica.json names an article by id, or by the replica's case name."""
     if spec.get("article_id"):
         return str(spec["article_id"])
-    site = replica_site()
+    site = site or replica_site()
     if site is None:
         pytest.skip("tests.replica is not available")
     return str(site.case(spec["case"]).article_id)
 
 
-def replica_html(article_id: str) -> str:
-    site = replica_site()
-    article = replica_article(article_id)
-    rendered = site.render(article) if hasattr(site, "render") else site.render_article(article)
-    return rendered if isinstance(rendered, str) else rendered.decode("utf-8")
+def replica_page(spec: dict) -> tuple[str, dict]:
+    """(rendered page, the replica's own ground truth) for a replica.json spec."""
+    site = _site_for(spec)
+    article_id = replica_id(spec, site)
+    return site.render(article_id), site.expected(article_id)
 
 
 class Case:
@@ -71,8 +80,12 @@ class Case:
 
     def html(self) -> bytes | str:
         if self.replica:
-            return replica_html(replica_id(self.replica))
+            return replica_page(self.replica)[0]
         return (self.folder / "page.html").read_bytes()
+
+    def ground_truth(self) -> dict | None:
+        """The replica's expected record for this page (None for hand-made pages)."""
+        return replica_page(self.replica)[1] if self.replica else None
 
     @property
     def url(self) -> str | None:
