@@ -358,16 +358,22 @@ class ArticlePage:
                 return result, False, SELECTOR
         if not profile.generic_body:
             return BodyResult(), True, None
-        result = BodyResult()
+        result = BodyResult(related=self._loose_related())
         seen: set[str] = set()
         repeated = False
-        title = self.title_value
+        # Generic extraction also picks up the header's pieces; drop what other fields hold.
+        other_fields = {self.title_value, self.lead(), *self.authors()}
+        self.sources.pop("lead", None)
+        self.sources.pop("authors", None)
+        labels = tuple(v for k, v in profile.labels.items() if k in ("published", "updated"))
         prune = [
             x for key in ("body_skip", "related_card", "preview")
             if (x := profile.sel(key).expression)
         ]
         for block in generic_blocks(self.html, self.given_url, prune):
-            if any(p.search(block) for p in profile.noise_blocks) or block == title:
+            if block in other_fields or (labels and block.startswith(labels)):
+                continue
+            if any(p.search(block) for p in profile.noise_blocks):
                 continue
             if block in seen:
                 repeated = True
@@ -380,6 +386,19 @@ class ArticlePage:
         # there (fixture handmade-rp-redesign).
         complete = not self._percent[1] or repeated or self._occurs_twice(result.blocks)
         return result, complete, FALLBACK if result.blocks else None
+
+    def _loose_related(self) -> list:
+        """Read-more cards anywhere in the article when no body container was recognised."""
+        from crawler.parsers.body import related_from_card
+
+        links, seen = [], set()
+        cards = self.profile.sel("related_card").union(self.scope)
+        for card in cards:
+            link = related_from_card(card, self.profile, self.base_url)
+            if link is not None and link.url not in seen:
+                seen.add(link.url)
+                links.append(link)
+        return links
 
     def _partial_layer(self) -> bool:
         """2026 template: the paywall layer's type says the server cut the body short

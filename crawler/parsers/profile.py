@@ -51,6 +51,8 @@ class ElementMatcher:
     classes: frozenset[str] = frozenset()
     ids: frozenset[str] = frozenset()
     class_parts: tuple[str, ...] = ()
+    # (attribute, operator, value) for [a], [a=v], [a^=v], [a*=v] on other attributes
+    attributes: tuple[tuple[str, str, str], ...] = ()
 
     def __call__(self, el) -> bool:
         if el.tag in self.tags:
@@ -62,12 +64,21 @@ class ElementMatcher:
             for part in self.class_parts:
                 if part in cls:
                     return True
-        return bool(self.ids) and el.get("id") in self.ids
+        if self.ids and el.get("id") in self.ids:
+            return True
+        for name, op, value in self.attributes:
+            got = el.get(name)
+            if got is not None and (
+                op == "exists" or (op == "=" and got == value)
+                or (op == "^=" and got.startswith(value)) or (op == "*=" and value in got)
+            ):
+                return True
+        return False
 
 
 def _matcher(values: list[str]) -> ElementMatcher | None:
     """An ElementMatcher when every selector is one simple part, else None (XPath is used)."""
-    tags, classes, ids, parts = set(), set(), set(), []
+    tags, classes, ids, parts, attributes = set(), set(), set(), [], []
     for value in values:
         if value.strip().startswith("xpath:"):
             return None
@@ -88,11 +99,16 @@ def _matcher(values: list[str]) -> ElementMatcher | None:
                     ids.add(tree.id)
                 elif tree.attrib == "class" and tree.operator == "*=" and tree.value is not None:
                     parts.append(tree.value.value)
+                elif tree.operator in ("exists", "=", "^=", "*=") and not tree.namespace:
+                    value = tree.value.value if tree.value is not None else ""
+                    attributes.append((tree.attrib, tree.operator, value))
                 else:
                     return None
             else:
                 return None
-    return ElementMatcher(frozenset(tags), frozenset(classes), frozenset(ids), tuple(parts))
+    return ElementMatcher(
+        frozenset(tags), frozenset(classes), frozenset(ids), tuple(parts), tuple(attributes)
+    )
 
 
 def _universal(tree) -> bool:
