@@ -1,0 +1,731 @@
+"""Reading the archive: list, show, versions, diff, search, export, stats.
+
+Every function takes an open `Archive` (or an SQLAlchemy `Engine`) and returns plain data:
+dicts whose keys follow the parser's record (`article_id`, `url`, `title`, `lead`, `authors`,
+`published_at`, `updated_at`, `paywalled`, `paywall_percent`, `body`, ...) plus `id` (the
+archive's article id), `version` and, in listings, `versions` (how many). Dates are aware
+datetimes in UTC. The CLI (crawler/cli/query_cmd.py) only parses arguments and formats.
+
+Reads run in read-only transactions (deferred BEGIN on SQLite, see storage/db.py). Large
+results stream: `iter_articles` / `iter_versions` / `export_records` fetch in batches with
+server-side cursors on PostgreSQL and never hold the archive in memory.
+
+An ARTICLE reference (`resolve_article`) is the site's article id ("40671561" or
+"art40671561"), a URL the article was seen under, or the archive id.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, fields
+from datetime import UTC, date, datetime, time, timedelta
+from typing import IO, Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import Engine, Integer, and_, bindparam, func, select, text
+from sqlalchemy import column as sa_column
+from sqlalchemy.engine import Connection
+
+from storage.db import read_engine
+from storage.models import Article, ArticleUrl, ArticleVersion, Site
+from storage.query_diff import diff_records
+from storage.query_search import QueryError, parse_query, to_fts5, to_tsquery
+from storage.types import UTCDateTime
+
+__all__ = [
+    "ORDERS",
+    "ArticleFilter",
+    "QueryError",
+    "archive_stats",
+    "diff_versions",
+    "export_records",
+    "get_version",
+    "iter_articles",
+    "iter_versions",
+    "list_articles",
+    "list_versions",
+    "rebuild_search_index",
+    "resolve_article",
+    "search",
+    "write_csv",
+    "write_jsonl",
+]
+
+# Listing orders: name -> help text (the columns are in _order_by()).
+ORDERS = {
+    "newest": "publication date, newest first (default)",
+    "oldest": "publication date, oldest first",
+    "changed": "most recently changed first",
+    "versions": "most versions first",
+    "id": "archive id",
+}
+
+# Columns of a version as the record names them, in record order (export/show).
+RECORD_FIELDS = (
+    "site", "article_id", "url", "canonical_url", "section", "title", "lead", "body",
+    "authors", "published_at", "updated_at", "paywalled", "paywall_percent", "body_complete",
+    "tags", "image", "related", "word_count", "sources", "parser_version",
+)
+VERSION_META = ("id", "version", "versions", "fetched_at", "content_hash", "changed_fields")
+
+
+@dataclass
+class ArticleFilter:
+    """Which articles a listing or an export covers. Dates: `since`/`until` bound the
+    publication date (a `date` means the whole day, UTC; `until` is inclusive); text matches
+    (`author`, `tag`) are whole words, case and diacritics folded, so "lomanowski" finds
+    "Andrzej Łomanowski" and "marek kozubal" the phrase. Attribute filters look at each
+    article's current version."""
+
+    since: datetime | date | None = None
+    until: datetime | date | None = None
+    author: str | None = None
+    section: str | None = None
+    tag: str | None = None
+    paywalled: bool | None = None  # True: paywalled only; False: free only
+    changed: bool = False  # more than one version
+    changed_since: datetime | date | None = None  # a new version (2+) fetched since then
+    site: str | None = None
+
+    def is_empty(self) -> bool:
+        return all(getattr(self, f.name) in (None, False) for f in fields(self))
+
+
+# -- plumbing -------------------------------------------------------------------------
+
+
+def _engine(target: Any) -> Engine:
+    engine = getattr(target, "engine", target)
+    if not isinstance(engine, Engine):
+        raise TypeError(f"expected an Archive or an Engine, got {type(target).__name__}")
+    return read_engine(engine)
+
+
+def _is_sqlite(conn: Connection) -> bool:
+    return conn.dialect.name == "sqlite"
+
+
+def _instant(value: datetime | date | None, *, end_of_day: bool = False) -> datetime | None:
+    """A bound as an aware UTC datetime; a plain date is its whole day (UTC)."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    moment = datetime.combine(value, time.min, tzinfo=UTC)
+    return moment + timedelta(days=1) if end_of_day else moment
+
+
+def _current_join():
+    """articles JOIN their current version JOIN sites."""
+    return (
+        Article.__table__.join(
+            ArticleVersion.__table__,
+            and_(
+                ArticleVersion.article_id == Article.id,
+                ArticleVersion.version == Article.current_version,
+            ),
+        ).join(Site.__table__, Site.id == Article.site_id)
+    )
+
+
+def _fts_ids(conn: Connection, column: str, value: str):
+    """A subquery of version ids whose `column` (authors or tags) contains the folded words of
+    `value` as a phrase."""
+    tree = parse_query(f'"{value.replace(chr(34), " ")}"')
+    if _is_sqlite(conn):
+        return text(
+            "SELECT rowid FROM version_fts WHERE version_fts MATCH :m"
+        ).bindparams(bindparam("m", f"{column} : {to_fts5(tree)}")).columns(
+            sa_column("rowid", Integer))
+    return text(
+        f"SELECT version_id FROM version_fts WHERE {column} @@ to_tsquery('newsmon_fold', :m)"
+    ).bindparams(bindparam("m", to_tsquery(tree))).columns(sa_column("version_id", Integer))
+
+
+def _apply_filters(conn: Connection, query, flt: ArticleFilter | None):
+    if flt is None:
+        return query
+    if flt.since is not None:
+        query = query.where(Article.published_at >= _instant(flt.since))
+    if flt.until is not None:
+        if isinstance(flt.until, datetime):
+            query = query.where(Article.published_at <= _instant(flt.until))
+        else:  # a date: the whole day is in
+            query = query.where(Article.published_at < _instant(flt.until, end_of_day=True))
+    if flt.section:
+        query = query.where(func.lower(Article.section) == flt.section.lower())
+    if flt.site:
+        query = query.where(Site.name == flt.site)
+    if flt.paywalled is not None:
+        query = query.where(ArticleVersion.paywalled.is_(bool(flt.paywalled)))
+    if flt.changed:
+        query = query.where(Article.current_version > 1)
+    if flt.changed_since is not None:
+        query = query.where(Article.current_version > 1,
+                            Article.last_changed >= _instant(flt.changed_since))
+    for column, value in (("authors", flt.author), ("tags", flt.tag)):
+        if value and value.strip():
+            try:
+                ids = _fts_ids(conn, column, value)
+            except QueryError:
+                raise QueryError(f"nothing to match in {column[:-1]} {value!r}") from None
+            query = query.where(ArticleVersion.id.in_(ids))
+    return query
+
+
+def _order_by(query, order: str):
+    if order not in ORDERS:
+        raise QueryError(f"unknown order {order!r}; expected one of {', '.join(ORDERS)}")
+    columns = {
+        "newest": (Article.published_at.desc(), Article.id.desc()),
+        "oldest": (Article.published_at.asc(), Article.id.asc()),
+        "changed": (Article.last_changed.desc(), Article.id.desc()),
+        "versions": (Article.current_version.desc(), Article.id.desc()),
+        "id": (Article.id.asc(),),
+    }[order]
+    if order in ("newest", "oldest", "changed"):
+        # Articles without a date go last in both directions (NULLs sort first in SQLite).
+        nulls = {"newest": Article.published_at, "oldest": Article.published_at,
+                 "changed": Article.last_changed}[order]
+        query = query.order_by(nulls.is_(None))
+    return query.order_by(*columns)
+
+
+_LISTING_COLUMNS = (
+    Article.id.label("id"),
+    Site.name.label("site"),
+    Article.article_id.label("article_id"),
+    Article.url.label("url"),
+    Article.published_at.label("published_at"),
+    ArticleVersion.title.label("title"),
+    ArticleVersion.authors.label("authors"),
+    Article.current_version.label("versions"),
+    ArticleVersion.paywalled.label("paywalled"),
+    ArticleVersion.paywall_percent.label("paywall_percent"),
+    Article.section.label("section"),
+    ArticleVersion.tags.label("tags"),
+    Article.status.label("status"),
+    Article.last_changed.label("last_changed"),
+)
+
+
+# -- listing -------------------------------------------------------------------------
+
+
+def list_articles(
+    archive, flt: ArticleFilter | None = None, *, limit: int | None = 50, offset: int = 0,
+    order: str = "newest",
+) -> list[dict[str, Any]]:
+    """Articles with their current version's title, authors and paywall, one dict each:
+    id, site, article_id, url, published_at, title, authors, versions, paywalled,
+    paywall_percent, section, tags, status, last_changed."""
+    return list(iter_articles(archive, flt, limit=limit, offset=offset, order=order))
+
+
+def iter_articles(
+    archive, flt: ArticleFilter | None = None, *, limit: int | None = None, offset: int = 0,
+    order: str = "newest",
+) -> Iterator[dict[str, Any]]:
+    """Like list_articles, streamed."""
+    if limit is not None and limit < 1:
+        raise QueryError("limit must be at least 1")
+    with _engine(archive).connect() as conn:
+        query = select(*_LISTING_COLUMNS).select_from(_current_join())
+        query = _order_by(_apply_filters(conn, query, flt), order)
+        if limit is not None:
+            query = query.limit(limit)
+        if offset:
+            query = query.offset(offset)
+        for row in _stream(conn, query):
+            yield dict(row._mapping)
+
+
+def _stream(conn: Connection, query, batch: int = 500):
+    result = conn.execution_options(stream_results=True, yield_per=batch).execute(query)
+    yield from result
+
+
+# -- one article -------------------------------------------------------------------------
+
+_ART_ID = re.compile(r"^(?:art)?(\d+)$", re.IGNORECASE)
+_ART_IN_URL = re.compile(r"/art(\d+)(?:[-/.?#]|$)", re.IGNORECASE)
+
+
+def resolve_article(archive, ref: str | int, *, site: str | None = None) -> int:
+    """The archive id of the article `ref` names: the site's article id ("40671561",
+    "art40671561"), a URL it was seen under (or any URL with /art<id> in its path), or the
+    archive id. A site article id takes precedence over an archive id of the same number.
+    Raises QueryError when nothing or more than one article matches."""
+    ref = str(ref).strip()
+    if not ref:
+        raise QueryError("empty article reference")
+    with _engine(archive).connect() as conn:
+        base = select(Article.id).join(Site, Site.id == Article.site_id)
+        if site:
+            base = base.where(Site.name == site)
+        candidates: list[int] = []
+        match = _ART_ID.match(ref)
+        if match:
+            candidates = _ids(conn, base.where(Article.article_id == match.group(1)))
+            if not candidates and ref.isdigit():
+                candidates = _ids(conn, base.where(Article.id == int(ref)))
+        elif "://" in ref or ref.startswith("/"):
+            url = ref.split("#", 1)[0]
+            candidates = _ids(conn, base.where(Article.url == url))
+            if not candidates:
+                candidates = _ids(conn, base.join(ArticleUrl, ArticleUrl.article_id == Article.id)
+                                  .where(ArticleUrl.url == url).distinct())
+            path_id = _ART_IN_URL.search(urlsplit(url).path + "/")
+            if not candidates and path_id:
+                candidates = _ids(conn, base.where(Article.article_id == path_id.group(1)))
+        else:
+            raise QueryError(f"not an article reference: {ref!r} (expected an id such as "
+                             "40671561 or art40671561, or a URL)")
+    if not candidates:
+        raise QueryError(f"no article {ref!r} in the archive")
+    if len(candidates) > 1:
+        raise QueryError(f"{ref!r} matches {len(candidates)} articles (several sites?)")
+    return candidates[0]
+
+
+def _ids(conn: Connection, query) -> list[int]:
+    return list(dict.fromkeys(conn.scalars(query.limit(3)).all()))
+
+
+_VERSION_COLUMNS = (
+    Article.id.label("id"),
+    Site.name.label("site"),
+    Article.article_id.label("article_id"),
+    Article.current_version.label("versions"),
+    Article.status.label("status"),
+    ArticleVersion.version,
+    ArticleVersion.fetched_at,
+    ArticleVersion.content_hash,
+    ArticleVersion.changed_fields,
+    ArticleVersion.url,
+    ArticleVersion.canonical_url,
+    ArticleVersion.section,
+    ArticleVersion.title,
+    ArticleVersion.lead,
+    ArticleVersion.body,
+    ArticleVersion.authors,
+    ArticleVersion.published_at,
+    ArticleVersion.updated_at,
+    ArticleVersion.paywalled,
+    ArticleVersion.paywall_percent,
+    ArticleVersion.body_complete,
+    ArticleVersion.tags,
+    ArticleVersion.image,
+    ArticleVersion.related,
+    ArticleVersion.word_count,
+    ArticleVersion.sources,
+    ArticleVersion.parser_version,
+    ArticleVersion.raw_page_sha,
+)
+
+
+def _version_query():
+    return select(*_VERSION_COLUMNS).select_from(
+        ArticleVersion.__table__.join(Article.__table__, Article.id == ArticleVersion.article_id)
+        .join(Site.__table__, Site.id == Article.site_id)
+    )
+
+
+def get_version(archive, ref: str | int, version: int | None = None) -> dict[str, Any]:
+    """The record of one version of an article (default: its current version): the record's
+    fields plus id, version, versions, status, fetched_at, content_hash, changed_fields,
+    raw_page_sha. Raises QueryError for an unknown article or version."""
+    article = resolve_article(archive, ref)
+    with _engine(archive).connect() as conn:
+        query = _version_query().where(ArticleVersion.article_id == article)
+        if version is None:
+            query = query.where(ArticleVersion.version == Article.current_version)
+        else:
+            query = query.where(ArticleVersion.version == int(version))
+        row = conn.execute(query).first()
+        if row is None:
+            if version is None:
+                raise QueryError(f"article {ref!r} has no stored version yet")
+            count = conn.scalar(select(Article.current_version).where(Article.id == article))
+            raise QueryError(f"article {ref!r} has no version {version} (versions: 1..{count})")
+        return dict(row._mapping)
+
+
+def list_versions(archive, ref: str | int) -> list[dict[str, Any]]:
+    """An article's version history, oldest first: version, fetched_at, content_hash,
+    changed_fields (["*"] for version 1), title, paywall_percent, word_count."""
+    article = resolve_article(archive, ref)
+    with _engine(archive).connect() as conn:
+        rows = conn.execute(
+            select(
+                ArticleVersion.version,
+                ArticleVersion.fetched_at,
+                ArticleVersion.content_hash,
+                ArticleVersion.changed_fields,
+                ArticleVersion.title,
+                ArticleVersion.paywall_percent,
+                ArticleVersion.word_count,
+            )
+            .where(ArticleVersion.article_id == article)
+            .order_by(ArticleVersion.version)
+        ).all()
+    return [dict(r._mapping) for r in rows]
+
+
+def diff_versions(
+    archive, ref: str | int, from_version: int | None = None, to_version: int | None = None,
+) -> dict[str, Any]:
+    """Per-field differences between two versions (default: the last two). Returns {id,
+    article_id, title, from, to, from_fetched_at, to_fetched_at, fields: [{field, old, new,
+    ops?}]}: `ops` is the word-level diff of title, lead and body (see query_diff)."""
+    if (from_version is None) != (to_version is None):
+        raise QueryError("give both versions to compare, or neither")
+    current = get_version(archive, ref)
+    if from_version is None:
+        if current["versions"] < 2:
+            raise QueryError(f"article {ref!r} has a single version: nothing to compare")
+        from_version, to_version = current["versions"] - 1, current["versions"]
+    old = get_version(archive, current["id"], from_version)
+    new = current if to_version == current["version"] else get_version(
+        archive, current["id"], to_version)
+    return {
+        "id": current["id"],
+        "article_id": current["article_id"],
+        "title": new["title"],
+        "from": old["version"],
+        "to": new["version"],
+        "from_fetched_at": old["fetched_at"],
+        "to_fetched_at": new["fetched_at"],
+        "fields": diff_records(old, new),
+    }
+
+
+# -- search -------------------------------------------------------------------------
+
+SNIPPET_MARKS = ("[", "]")
+
+
+def search(
+    archive, query: str, *, all_versions: bool = False, limit: int = 20,
+    marks: tuple[str, str] = SNIPPET_MARKS,
+) -> list[dict[str, Any]]:
+    """Full-text search over title, lead and body (query syntax: storage.query_search).
+
+    Searches each article's current version, or every version with `all_versions`. Results
+    best first: id, site, article_id, version, versions, published_at, title, url, rank
+    (higher is better), title_highlighted and snippet (the best passage of the body, else of
+    the lead), with matches between `marks`. Raises QueryError for a malformed query."""
+    if limit < 1:
+        raise QueryError("limit must be at least 1")
+    tree = parse_query(query)
+    with _engine(archive).connect() as conn:
+        if _is_sqlite(conn):
+            hits = _search_sqlite(conn, tree, all_versions, limit, marks)
+        else:
+            hits = _search_pg(conn, tree, all_versions, limit, marks)
+    return hits
+
+
+def _result_columns() -> str:
+    return ("v.id AS version_id, a.id AS id, s.name AS site, a.article_id AS article_id, "
+            "v.version AS version, a.current_version AS versions, "
+            "a.published_at AS published_at, v.title AS title, v.url AS url")
+
+
+def _typed(clause):
+    """Raw SQL with its date column read through the model's type (aware UTC datetimes)."""
+    return clause.columns(published_at=UTCDateTime())
+
+
+def _search_sqlite(conn, tree, all_versions, limit, marks):
+    match = "{title lead body} : " + to_fts5(tree)
+    current = "" if all_versions else "AND v.version = a.current_version"
+    # Ranking first, on ids only: snippet() is costly and only needed for the rows shown.
+    # bm25 weights: title 10, lead 4, body 1 (authors/tags are not searched here).
+    try:
+        rows = conn.execute(
+            _typed(text(
+                f"SELECT {_result_columns()}, -bm25(version_fts, 10.0, 4.0, 1.0, 0.0, 0.0) AS rank "
+                "FROM version_fts JOIN article_versions v ON v.id = version_fts.rowid "
+                "JOIN articles a ON a.id = v.article_id JOIN sites s ON s.id = a.site_id "
+                f"WHERE version_fts MATCH :match {current} "
+                "ORDER BY bm25(version_fts, 10.0, 4.0, 1.0, 0.0, 0.0) LIMIT :limit"
+            )),
+            {"match": match, "limit": limit},
+        ).all()
+    except Exception as exc:  # an expression FTS5 rejects despite our parser
+        if "fts5" in str(exc).lower():
+            raise QueryError(f"search query not understood: {exc.__cause__ or exc}") from None
+        raise
+    hits = [dict(r._mapping) for r in rows]
+    if not hits:
+        return hits
+    ids = [h["version_id"] for h in hits]
+    marks_params = {"start": marks[0], "end": marks[1], "ell": "…"}
+    extra = {}
+    for row in conn.execute(
+        text(
+            "SELECT rowid, highlight(version_fts, 0, :start, :end) AS title_hl, "
+            "snippet(version_fts, 2, :start, :end, :ell, 24) AS body_snip, "
+            "snippet(version_fts, 1, :start, :end, :ell, 24) AS lead_snip "
+            "FROM version_fts WHERE version_fts MATCH :match AND rowid IN :ids"
+        ).bindparams(bindparam("ids", expanding=True)),
+        {"match": match, "ids": ids, **marks_params},
+    ):
+        extra[row.rowid] = row
+    for hit in hits:
+        row = extra.get(hit["version_id"])
+        if row is None:
+            hit["title_highlighted"], hit["snippet"] = hit["title"], ""
+            continue
+        hit["title_highlighted"] = row.title_hl
+        body = row.body_snip or ""
+        hit["snippet"] = _flat(body if marks[0] in body else (row.lead_snip or body))
+    return hits
+
+
+_HEADLINE_OPTS = "MaxFragments=2, MinWords=12, MaxWords=30, FragmentDelimiter=\" … \""
+
+
+def _search_pg(conn, tree, all_versions, limit, marks):
+    current = "" if all_versions else "AND v.version = a.current_version"
+    rows = conn.execute(
+        _typed(text(
+            f"SELECT {_result_columns()}, ts_rank(f.document, q.q) AS rank "
+            "FROM version_fts f CROSS JOIN (SELECT to_tsquery('newsmon_fold', :tsq) AS q) q "
+            "JOIN article_versions v ON v.id = f.version_id "
+            "JOIN articles a ON a.id = v.article_id JOIN sites s ON s.id = a.site_id "
+            f"WHERE f.document @@ q.q {current} "
+            "ORDER BY rank DESC, v.id DESC LIMIT :limit"
+        )),
+        {"tsq": to_tsquery(tree), "limit": limit},
+    ).all()
+    hits = [dict(r._mapping) for r in rows]
+    if not hits:
+        return hits
+    # ts_headline marks words on the original text, through the same unaccent configuration.
+    opts = f'StartSel="{_pg_opt(marks[0])}", StopSel="{_pg_opt(marks[1])}", {_HEADLINE_OPTS}'
+    title_opts = f'StartSel="{_pg_opt(marks[0])}", StopSel="{_pg_opt(marks[1])}", ' \
+                 "HighlightAll=true"
+    extra = {}
+    for row in conn.execute(
+        text(
+            "SELECT v.id, "
+            "ts_headline('newsmon_fold', coalesce(v.title, ''), q.q, :topts) AS title_hl, "
+            "ts_headline('newsmon_fold', coalesce(v.body, ''), q.q, :opts) AS body_snip, "
+            "ts_headline('newsmon_fold', coalesce(v.lead, ''), q.q, :opts) AS lead_snip "
+            "FROM article_versions v CROSS JOIN (SELECT to_tsquery('newsmon_fold', :tsq) AS q) q "
+            "WHERE v.id IN :ids"
+        ).bindparams(bindparam("ids", expanding=True)),
+        {"tsq": to_tsquery(tree), "ids": [h["version_id"] for h in hits], "opts": opts,
+         "topts": title_opts},
+    ):
+        extra[row.id] = row
+    for hit in hits:
+        row = extra[hit["version_id"]]
+        hit["title_highlighted"] = row.title_hl
+        body, lead = row.body_snip, row.lead_snip
+        hit["snippet"] = _flat(body if marks[0] in body else lead if marks[0] in lead else body)
+    return hits
+
+
+def _flat(snippet: str | None) -> str:
+    """A snippet on one line (passages may span paragraphs)."""
+    return " ".join((snippet or "").split())
+
+
+def _pg_opt(mark: str) -> str:
+    # ts_headline's option syntax: a double-quoted value; our marks are constants, but keep
+    # the string well-formed whatever a caller passes.
+    return mark.replace('"', "").replace(",", "")
+
+
+def rebuild_search_index(archive) -> int:
+    """Re-index every version (after a restore, or if the index is suspected to drift).
+    Returns the number of versions indexed. On SQLite this replaces FTS5's own 'rebuild',
+    which would index unfolded text."""
+    import importlib
+
+    mig = importlib.import_module("storage.migrations.versions.0003_search")
+    engine = getattr(archive, "engine", archive)
+    with engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("INSERT INTO version_fts(version_fts) VALUES ('delete-all')")
+            conn.exec_driver_sql(
+                f"INSERT INTO version_fts(rowid, {', '.join(mig.FTS_COLUMNS)}) "
+                f"SELECT v.id, {mig._sqlite_values('v')} FROM article_versions AS v"
+            )
+        else:
+            conn.exec_driver_sql("DELETE FROM version_fts")
+            conn.exec_driver_sql(
+                "INSERT INTO version_fts (version_id, document, authors, tags) "
+                f"SELECT {mig._pg_values('v')} FROM article_versions AS v"
+            )
+        return conn.scalar(select(func.count()).select_from(ArticleVersion))
+
+
+# -- export -------------------------------------------------------------------------
+
+
+def iter_versions(
+    archive, flt: ArticleFilter | None = None, *, all_versions: bool = False, batch: int = 500,
+) -> Iterator[dict[str, Any]]:
+    """Version records of the articles `flt` selects (current versions, or every version with
+    `all_versions`), by article then version, streamed in batches."""
+    with _engine(archive).connect() as conn:
+        query = select(*_VERSION_COLUMNS).select_from(
+            _current_join() if not all_versions else
+            Article.__table__.join(ArticleVersion.__table__,
+                                   ArticleVersion.article_id == Article.id)
+            .join(Site.__table__, Site.id == Article.site_id)
+        )
+        if flt is not None and not flt.is_empty():
+            # Filters speak about the current version; in a history export they pick the
+            # articles, whose versions all follow.
+            if all_versions:
+                chosen = _apply_filters(conn, select(Article.id).select_from(_current_join()),
+                                        flt)
+                query = query.where(Article.id.in_(chosen))
+            else:
+                query = _apply_filters(conn, query, flt)
+        query = query.order_by(Article.id, ArticleVersion.version)
+        for row in _stream(conn, query, batch):
+            yield dict(row._mapping)
+
+
+def export_records(
+    archive, flt: ArticleFilter | None = None, *, all_versions: bool = False,
+) -> Iterator[dict[str, Any]]:
+    """Records for export: the record's fields (RECORD_FIELDS) plus VERSION_META, JSON-safe
+    (dates as ISO 8601 strings)."""
+    order = VERSION_META + RECORD_FIELDS
+    for row in iter_versions(archive, flt, all_versions=all_versions):
+        yield {key: _json_safe(row.get(key)) for key in order}
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def write_jsonl(records: Iterable[dict[str, Any]], out: IO[str]) -> int:
+    """One JSON object per line; returns the count."""
+    n = 0
+    for record in records:
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        n += 1
+    return n
+
+
+# Spreadsheets run a cell that starts with one of these as a formula (CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any, *, raw: bool = False) -> str:
+    """A CSV cell: lists and objects as JSON, None as empty, booleans as true/false; text
+    starting like a formula gets a leading apostrophe unless `raw`."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | dict):
+        text_value = json.dumps(value, ensure_ascii=False)
+    else:
+        text_value = str(value)
+    if not raw and text_value.startswith(FORMULA_PREFIXES):
+        return "'" + text_value
+    return text_value
+
+
+def write_csv(records: Iterable[dict[str, Any]], out: IO[str], *, raw: bool = False) -> int:
+    """CSV with a header row taken from the first record; returns the count of records."""
+    writer = None
+    n = 0
+    for record in records:
+        if writer is None:
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow(list(record))
+        writer.writerow([csv_cell(v, raw=raw) for v in record.values()])
+        n += 1
+    if writer is None:  # still write the header, so an empty export is a valid CSV
+        csv.writer(out, lineterminator="\n").writerow(list(VERSION_META + RECORD_FIELDS))
+    return n
+
+
+def read_csv_records(text_or_file: str | IO[str]) -> list[dict[str, Any]]:
+    """Parse write_csv output back (for tests and tools): JSON cells decoded, the formula
+    apostrophe removed."""
+    fh = io.StringIO(text_or_file) if isinstance(text_or_file, str) else text_or_file
+    out = []
+    for row in csv.DictReader(fh):
+        item = {}
+        for key, value in row.items():
+            if value.startswith("'") and value[1:].startswith(FORMULA_PREFIXES):
+                value = value[1:]
+            item[key] = value
+        out.append(item)
+    return out
+
+
+# -- stats -------------------------------------------------------------------------
+
+
+def archive_stats(archive, *, days: int = 30, top: int = 10) -> dict[str, Any]:
+    """Totals and distributions: articles, versions, changed articles, changes per day (new
+    versions 2+ by fetch day, last `days` days), top changed fields, top authors (current
+    versions), paywall share (current versions), runs."""
+    since = datetime.now(UTC) - timedelta(days=days)
+    with _engine(archive).connect() as conn:
+        articles = conn.scalar(select(func.count()).select_from(Article)
+                               .where(Article.current_version > 0)) or 0
+        versions = conn.scalar(select(func.count()).select_from(ArticleVersion)) or 0
+        changed = conn.scalar(select(func.count()).select_from(Article)
+                              .where(Article.current_version > 1)) or 0
+        status = dict(conn.execute(select(Article.status, func.count())
+                                   .group_by(Article.status)).all())
+        paywalled = conn.scalar(
+            select(func.count()).select_from(_current_join())
+            .where(ArticleVersion.paywalled.is_(True))) or 0
+        avg_percent = conn.scalar(
+            select(func.avg(ArticleVersion.paywall_percent)).select_from(_current_join()))
+        first, last = conn.execute(
+            select(func.min(Article.published_at), func.max(Article.published_at))).one()
+
+        per_day: Counter[str] = Counter()
+        fields_count: Counter[str] = Counter()
+        for fetched, changed_fields in _stream(conn, select(
+                ArticleVersion.fetched_at, ArticleVersion.changed_fields)
+                .where(ArticleVersion.version > 1)):
+            for name in changed_fields or []:
+                fields_count[name] += 1
+            if fetched is not None and fetched >= since:
+                per_day[fetched.date().isoformat()] += 1
+
+        authors: Counter[str] = Counter()
+        for (names,) in _stream(conn, select(ArticleVersion.authors)
+                                .select_from(_current_join())):
+            for name in names or []:
+                authors[str(name)] += 1
+
+    return {
+        "articles": articles,
+        "versions": versions,
+        "changed_articles": changed,
+        "changed_share": round(changed / articles, 4) if articles else 0.0,
+        "status": status,
+        "published_first": first,
+        "published_last": last,
+        "changes_per_day": dict(sorted(per_day.items())),
+        "top_changed_fields": fields_count.most_common(top),
+        "top_authors": authors.most_common(top),
+        "authors": len(authors),
+        "paywalled": paywalled,
+        "paywall_share": round(paywalled / articles, 4) if articles else 0.0,
+        "paywall_percent_avg": round(float(avg_percent), 1) if avg_percent is not None else None,
+    }
