@@ -35,6 +35,15 @@ def head_revision() -> str:
     return head
 
 
+def include_name(name, type_, parent_names) -> bool:
+    """Alembic `include_name` hook: leave full-text index objects alone. They are created by
+    hand-written migrations (e.g. an FTS5 table "version_fts" with its shadow tables
+    version_fts_data, _idx, _docsize, _config, or a PostgreSQL tsvector table and its GIN
+    indexes) and have no model, so autogenerate would otherwise propose dropping them."""
+    table = (parent_names or {}).get("table_name") or ""
+    return "_fts" not in (name or "") and "_fts" not in table
+
+
 def known_revision(revision: str) -> bool:
     """Whether this code has a migration script for `revision`."""
     script = ScriptDirectory.from_config(alembic_config())

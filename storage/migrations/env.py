@@ -5,6 +5,7 @@ the database with `-x url=...`."""
 from alembic import context
 
 from storage.db import make_engine
+from storage.migrate import include_name
 from storage.models import Base
 
 config = context.config
@@ -13,15 +14,6 @@ target_metadata = Base.metadata
 # Any PostgreSQL session holding this advisory lock is migrating; a second process that opens
 # the archive at the same moment waits instead of racing to create the same tables.
 _PG_MIGRATION_LOCK = 0x6E65776D  # "newm"
-
-
-def include_name(name, type_, parent_names):
-    # Full-text index tables (e.g. an FTS5 table "version_fts" and its shadow tables
-    # version_fts_data, _idx, _docsize, _config) are managed by hand-written migrations;
-    # autogenerate must not propose dropping them.
-    if type_ == "table" and name and "_fts" in name:
-        return False
-    return True
 
 
 def _run(connection) -> None:
