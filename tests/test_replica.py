@@ -448,6 +448,15 @@ def test_mutations(replica):
     site.replace_text(SEED, "niezwykłą ilość", "ogromną ilość")
     assert "ogromną ilość" in get_html(replica, site.article(SEED).path)
     assert "ogromną ilość" in replica.expected(SEED)["body"]
+    typo = "43011234"  # &nbsp; in the markup, a plain space in the ground truth
+    sentence = replica.expected(typo)["body_blocks"][0].split(", ")[0]
+    assert "&nbsp;" in site.article(typo).blocks[0].html
+    site.replace_text(typo, sentence, "Rozmowy w Genewie zakończyły się fiaskiem")
+    assert replica.expected(typo)["body_blocks"][0].startswith("Rozmowy w Genewie zakończyły "
+                                                               "się fiaskiem, ale")
+    check_against_truth(replica, typo)
+    with pytest.raises(KeyError):
+        site.replace_text(SEED, "tego zdania nie ma", "x")
     site.set_paywall_percent(SEED, 40)
     assert "Pozostało 40% artykułu" in get_html(replica, site.article(SEED).path)
     site.edit(SEED, tags=["NATO"], lead="Nowy lead.")

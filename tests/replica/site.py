@@ -10,7 +10,7 @@ from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 
 from . import text as T
-from .model import RP, WARSAW, Article, Author, Block, Card, Image
+from .model import RP, WARSAW, Article, Author, Block, Card, Image, plain
 from .text import Writer, esc, nbsp, slugify
 
 DEFAULT_ROBOTS = """User-agent: *
@@ -190,7 +190,9 @@ class ReplicaSite:
         return self.edit(article_id, title=new_title)
 
     def replace_text(self, article_id, old: str, new: str) -> Article:
-        """Replace text inside one body block (first block that contains `old`)."""
+        """Replace text inside one body block (the first block containing `old`). `old` may be
+        given as markup or as the block's plain text (ground-truth form, e.g. with a space where
+        the HTML has &nbsp;); in the latter case the block's inline markup is flattened."""
         with self.lock:
             a = self.article(article_id)
             blocks = list(a.blocks)
@@ -201,6 +203,10 @@ class ReplicaSite:
                 if b.kind == "list" and any(old in it for it in b.items):
                     items = tuple(it.replace(old, new, 1) for it in b.items)
                     blocks[i] = Block(**{**b.__dict__, "items": items})
+                    break
+                if b.kind in ("p", "h2", "question") and old in plain(b.html):
+                    flat = esc(plain(b.html).replace(old, new, 1))
+                    blocks[i] = Block(**{**b.__dict__, "html": flat})
                     break
             else:
                 raise KeyError(f"{old!r} not in the body of {article_id}")
