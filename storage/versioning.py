@@ -11,7 +11,9 @@ fetch metadata) does not.
 2. no current version -> `new_article` (version 1, changed_fields ["*"]);
 3. same hash as the current version -> `unchanged`;
 4. a preview (body_complete False) after a full copy, whose body is a prefix of the stored body
-   and whose other fields are equal -> `unchanged` (same article behind a paywall, not an edit);
+   and whose other fields are equal (paywall markers and the related cards of the hidden part
+   aside) -> `unchanged` (same article behind a paywall, not an edit; fixtures
+   replica-meter-2025-jeszcze and its -preview-only twin);
 5. body shrinking by more than `max_body_shrink` with no paywall change -> `suspect`;
 6. a field whose source fell from `selector`/`visible` to `fallback` with a different value
    -> `suspect` (layout drift must not create versions until someone confirms it);
@@ -201,8 +203,9 @@ def is_preview_of(current: dict[str, Any], new: dict[str, Any]) -> bool:
     new_body, cur_body = _squash(new.get("body")), _squash(current.get("body"))
     if not new_body or not cur_body.startswith(new_body):
         return False
-    # Paywall markers legitimately differ between the two views of one text.
-    ignored = {"body", "paywalled", "paywall_percent"}
+    # Paywall markers legitimately differ between the two views of one text, and the
+    # read-more cards of the hidden part are missing from the preview.
+    ignored = {"body", "body_complete", "paywalled", "paywall_percent", "related"}
     return all(current.get(f) == new.get(f) for f in HASHED_FIELDS if f not in ignored)
 
 

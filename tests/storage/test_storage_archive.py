@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -418,3 +420,30 @@ def test_crawler_noticed_trouble_makes_a_suspect(archive, run):
     assert archive.known_article("rp", "100").current_version == 0
     assert archive.check() == []
     assert fetch(archive, run).kind == "new_article"
+
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "pages"
+
+
+def _parser_output(case: str) -> dict:
+    path = FIXTURES / case / "expected.json"
+    if not path.exists():
+        pytest.skip(f"parser fixture {case} not present")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_real_preview_only_page_after_the_full_page(archive, run):
+    # The parser's expected output for the same replica article served in full (metered
+    # paywall) and as a preview only: the preview also lacks the related cards.
+    full = _parser_output("replica-meter-2025-jeszcze")
+    preview = _parser_output("replica-meter-2025-jeszcze-preview-only")
+    aid = full["article_id"]
+    assert archive.record_fetch(run, "rp", aid, full["url"], full, b"full").version == 1
+    out = archive.record_fetch(run, "rp", aid, preview["url"], preview, b"preview")
+    assert out.kind == "unchanged"
+    # And the other way round: the full copy after a preview is a new version.
+    other = archive.start_run("rp")
+    archive.record_fetch(other, "rp", "x" + aid, preview["url"], preview, b"preview")
+    out = archive.record_fetch(other, "rp", "x" + aid, full["url"], full, b"full")
+    assert out.kind == "new_version"
+    assert {"body", "body_complete", "related"} <= set(out.changed_fields)

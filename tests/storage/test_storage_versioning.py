@@ -198,3 +198,9 @@ def test_normalise_does_not_modify_its_input():
     rec = make_record(title="  x  ")
     normalise(rec)
     assert rec["title"] == "  x  "
+
+
+def test_preview_lacks_the_related_cards_of_the_hidden_part():
+    cur = current_of(make_record())
+    preview = make_record(body=BODY.split("\n\n")[0], body_complete=False, related=[])
+    assert classify(preview, cur).kind == "unchanged"
