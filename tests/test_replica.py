@@ -663,3 +663,39 @@ def test_stop_closes_idle_keepalive_connections():
         t.join(3)
         assert not t.is_alive()
     conn.close()
+
+
+def test_head_requests(replica):
+    conn = http.client.HTTPConnection("127.0.0.1", replica.port, timeout=5)
+    conn.request("HEAD", replica.site.article(SEED).path)
+    resp = conn.getresponse()
+    assert resp.status == 200 and int(resp.headers["Content-Length"]) >= 150 * 1024
+    assert resp.read() == b""
+    conn.close()
+    assert replica.requests[-1].method == "HEAD" and replica.requests[-1].bytes_sent == 0
+
+
+def test_generated_site_pages_match_ground_truth():
+    site = ReplicaSite.generated(600, seed=3)
+    with ReplicaServer(site) as server:
+        for a in site.articles[::15]:
+            check_against_truth(server, a.article_id)
+        links = listing_links(get_html(server, "/dyplomacja?page=60"))
+        assert len([h for h in links if h.startswith("/dyplomacja/art")]) == 10
+
+
+def test_command_line_entry_point():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    proc = subprocess.Popen([sys.executable, "-m", "tests.replica", "--port", "0"], cwd=repo,
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        base = proc.stdout.readline().strip()
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+", base)
+        assert fetch(base + "/dyplomacja")[0] == 200
+    finally:
+        proc.terminate()
+        proc.wait(5)

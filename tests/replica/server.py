@@ -98,6 +98,7 @@ class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False  # stop() must not wait for hanging handlers
     allow_reuse_address = True
+    request_queue_size = 128  # the default 5 makes concurrent clients wait 1 s for SYN retries
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
