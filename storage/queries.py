@@ -93,7 +93,9 @@ class ArticleFilter:
     site: str | None = None
 
     def is_empty(self) -> bool:
-        return all(getattr(self, f.name) in (None, False) for f in fields(self))
+        return self.paywalled is None and all(
+            getattr(self, f.name) in (None, False) for f in fields(self) if f.name != "paywalled"
+        )
 
 
 # -- plumbing -------------------------------------------------------------------------
