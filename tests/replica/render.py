@@ -240,6 +240,9 @@ def block_html(b: Block, bid: str, gen: str, n_card: int) -> str:
         return (f'<div class="articleBodyBlock block--quote clear-both" id="{bid}">'
                 f'<blockquote class="quote--text"><p>{b.html}</p></blockquote>'
                 f'<p class="quote--author">{A(b.attribution)}</p></div>')
+    if b.kind == "embed" and not b.src:
+        return (f'<div class="articleBodyBlock block--inner--code article--paragraph--text '
+                f'clear-both" id="{bid}">\n</div>')
     if b.kind == "embed":
         return (f'<div class="articleBodyBlock block--inner--code article--paragraph--text '
                 f'clear-both" id="{bid}"><div class="embed iframe"><iframe src="{A(b.src)}" '

@@ -321,8 +321,17 @@ def _body(w: Writer, paras: int = 8, *, h2: int = 2, speech: int = 1, cards: int
             # Inline links point at pages that exist in the replica (no stray 404s).
             target = r.choice([f"/dyplomacja/art{T.SEED['article_id']}-{T.SEED['slug']}",
                                _other_card(r.randrange(len(OTHER_PAGES))).path])
-            txt += (f' Więcej o tym <a href="{RP}{target}" target="_blank" rel="follow">'
-                    f'pisaliśmy wcześniej</a>.')
+            # The three link shapes of the skeletons: bare, wrapped in <span>, wrapping one.
+            link = r.choice([
+                f'<a href="{RP}{target}" target="_blank" rel="follow">pisaliśmy wcześniej</a>',
+                f'<span><a href="{RP}{target}">pisaliśmy wcześniej</a></span>',
+                f'<a href="{RP}{target}"><span>pisaliśmy wcześniej</span></a>',
+            ])
+            txt += f" Więcej o tym {link}."
+        elif r.random() < 0.15:
+            head, _, tail = txt.partition(" ")
+            tag = r.choice(["strong", "span", "em"])
+            txt = f"<{tag}>{head}</{tag}> {tail}"
         out.append(P(txt))
         if cards and i == 3:
             out.append(Block("card", card=_other_card(r.randrange(len(OTHER_PAGES)))))
@@ -441,6 +450,9 @@ def _required_articles() -> list[Article]:
     blocks.insert(8, Block("card", card=_other_card(3)))
     blocks.insert(3, P(esc(w.paragraph()) + ' Pisze o tym <a href="https://kobieta.rp.pl/'
                        'spoleczenstwo/art41990011-dyplomatki">serwis Kobieta.rp.pl</a>.'))
+    # A malformed href as on the real page ("http://art…"): crawlers must shrug it off.
+    blocks.insert(5, P(esc(w.paragraph(2)) + ' Zob. <a href="http://art41999870-sejm-przyjal-'
+                       'uchwale" target="_blank" rel="follow">wcześniejszy tekst</a>.'))
     add("42016502", dt(2025, 2, 14, 10, 42), "2025", ["meter_2025_jeszcze", "split_containers"],
         paywall="meter", percent=89, blocks=blocks, tags=T.TAGS[:11])
 
@@ -448,7 +460,8 @@ def _required_articles() -> list[Article]:
     # the update into datePublished.
     w = Writer("44186001")
     blocks = _body(w, 10, h2=3, cards=2)
-    blocks.insert(2, Block("embed", src=EMBEDS[0]))
+    blocks.insert(1, Block("embed"))  # empty code block, filled by script on the real page
+    blocks.insert(3, Block("embed", src=EMBEDS[0]))
     blocks.insert(9, Block("infographic", title="Wydatki państw NATO na obronność w 2025 r.",
                            credit="PAP", src=_img("info44186001")))
     blocks.insert(6, Block("embed", src=EMBEDS[1]))

@@ -298,7 +298,14 @@ class Writer:
 
     def paragraph(self, n: int | None = None) -> str:
         n = n or self.rng.randint(2, 4)
-        return " ".join(self.sentence() for _ in range(n))
+        out: list[str] = []
+        for _ in range(n * 5):  # distinct sentences; the pools are small
+            s = self.sentence()
+            if s not in out:
+                out.append(s[0].upper() + s[1:])  # "von der Leyen" opening a sentence
+            if len(out) == n:
+                break
+        return " ".join(out)
 
     def speech(self) -> str:
         """A paragraph of direct speech; rp.pl opens these with '- ', '– ' or '—'."""
@@ -332,7 +339,7 @@ class Writer:
             c2g=c2g, c2i=INSTRUMENTAL[c2g], quote=r.choice(QUOTES), topic=r.choice(TOPICS))
 
     def lead(self) -> str:
-        return " ".join(self.sentence() for _ in range(2))
+        return self.paragraph(2)
 
     def tags(self, k: int | None = None) -> list[str]:
         return self.rng.sample(TAGS, k or self.rng.randint(3, 8))
