@@ -279,6 +279,19 @@ class ArticlePage:
     # -- paywall and body ----------------------------------------------------------------------
 
     @cached_property
+    def body_containers(self) -> list:
+        """The configured body containers of the full copy (never inside the preview)."""
+        preview = self.preview
+        return [
+            c for c in self.profile.sel("body").all(self.scope)
+            if preview is None or not self._inside(c, preview)
+        ]
+
+    @property
+    def template_recognised(self) -> bool:
+        return bool(self.body_containers) or self.preview is not None
+
+    @cached_property
     def truncated(self) -> bool:
         """The input stops before `</body>`/`</html>`: a cut-off download, whose end (marker,
         preview, rest of the body) is missing (fixture handmade-rp-truncated)."""
@@ -298,7 +311,9 @@ class ArticlePage:
         texts: list[tuple[str, str]] = []
         if marker is not None:
             texts.append((element_text(marker), SELECTOR))
-        else:
+        elif not self.template_recognised:
+            # Search the visible text only after a redesign: on a recognised template the
+            # marker's own element is reliable, and most pages have no marker at all.
             for node in self._text_nodes_with(self.profile.labels.get("paywall")):
                 parent = node.getparent()
                 holder = parent.getparent() if node.is_tail else parent
@@ -343,10 +358,7 @@ class ArticlePage:
         """(body, body_complete, source)."""
         profile = self.profile
         preview = self.preview
-        containers = [
-            c for c in profile.sel("body").all(self.scope)
-            if preview is None or not self._inside(c, preview)
-        ]
+        containers = self.body_containers
         if containers:
             result = extract_body(containers, profile, self.base_url)
             if result.blocks:
@@ -373,7 +385,7 @@ class ArticlePage:
         for block in generic_blocks(self.html, self.given_url, prune):
             if block in other_fields or (labels and block.startswith(labels)):
                 continue
-            if any(p.search(block) for p in profile.noise_blocks):
+            if profile.noise is not None and profile.noise.search(block):
                 continue
             if block in seen:
                 repeated = True

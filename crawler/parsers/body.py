@@ -27,7 +27,7 @@ class BodyResult:
 
 
 def _is_noise(text: str, profile: SiteProfile) -> bool:
-    return any(p.search(text) for p in profile.noise_blocks)
+    return profile.noise is not None and profile.noise.search(text) is not None
 
 
 def related_from_card(card, profile: SiteProfile, base_url: str | None) -> RelatedLink | None:

@@ -80,7 +80,9 @@ def build_tree(data: str | bytes) -> tuple[str, etree._Element]:
     if not _TAG.search(sample) and not _TAG.search(stripped[8192:8192 * 8]):
         raise ParseError("input has no HTML tags (plain text?)")
     # lxml refuses str input that carries an XML encoding declaration; the text is decoded already.
-    text = _XML_DECL.sub("", text, count=1).replace("\x00", "")
+    # (NUL characters need no cleaning: libxml2 turns them into U+FFFD.)
+    if text.lstrip()[:5].lower() == "<?xml":
+        text = _XML_DECL.sub("", text, count=1)
     try:
         # Plain lxml elements, not lxml.html's HtmlElement: the latter looks up a Python class
         # for every element proxy, which is a fifth of the parser's time on a 150 KB page.
@@ -117,12 +119,13 @@ _ARTICLE_TYPES = {
     "backgroundnewsarticle", "reviewnewsarticle", "blogposting", "liveblogposting", "report",
     "scholarlyarticle", "techarticle", "socialmediaposting",
 }
-# meta and link from <head> (where the HTML parser puts them unless body content came first),
-# JSON-LD from anywhere: sites put it at the end of <body> too.
+# meta and link from <head> (where the HTML parser puts them unless body content came first);
+# JSON-LD from <head>, else from anywhere (some sites put it at the end of <body>).
 _HEAD_NODES = etree.XPath(
     "/html/head/meta[@content] | /html/head/link[@rel][@href]"
-    " | //script[@type='application/ld+json']"
+    " | /html/head/script[@type='application/ld+json']"
 )
+_BODY_JSONLD = etree.XPath("/html/body//script[@type='application/ld+json']")
 
 
 def _types(obj: dict[str, Any]) -> set[str]:
@@ -150,7 +153,10 @@ def read_meta(root: etree._Element) -> PageMeta:
     head = root.find("head")
     if head is not None:
         page.head_attrs = dict(head.attrib)
-    for el in _HEAD_NODES(root):
+    nodes = _HEAD_NODES(root)
+    if not any(el.tag == "script" for el in nodes):
+        nodes += _BODY_JSONLD(root)
+    for el in nodes:
         tag = el.tag
         if tag == "meta":
             key = el.get("property") or el.get("name") or el.get("itemprop")

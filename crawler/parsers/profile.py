@@ -145,6 +145,37 @@ class Selector:
         return self.combined(node) if self.combined is not None else []
 
 
+def _merged_group(text: str, relative: bool) -> str | None:
+    """A group of `tag.class` selectors with one tag ("div.blog--image, div.article--image",
+    one per template generation) as ONE walk testing either class, instead of a union that
+    walks the tree once per member."""
+    try:
+        group = parse(text)
+    except SelectorError:
+        return None
+    if len(group) < 2:
+        return None
+    tags, tests = set(), []
+    for sel in group:
+        tree = sel.parsed_tree
+        if sel.pseudo_element is not None or not isinstance(tree, Class):
+            return None
+        inner = tree.selector
+        if not isinstance(inner, Element) or not inner.element or inner.namespace:
+            return None
+        tags.add(inner.element.lower())
+        name = _CSS.xpath_literal(tree.class_name)
+        exact = _CSS.xpath_literal(f" {tree.class_name} ")
+        tests.append(
+            f"(contains(@class, {name}) and "
+            f"contains(concat(' ', normalize-space(@class), ' '), {exact}))"
+        )
+    if len(tags) != 1:
+        return None
+    prefix = "descendant::" if relative else "descendant-or-self::"
+    return f"{prefix}{tags.pop()}[{' or '.join(tests)}]"
+
+
 def _to_xpath(key: str, text: str, relative: bool) -> str:
     text = text.strip()
     try:
@@ -152,6 +183,8 @@ def _to_xpath(key: str, text: str, relative: bool) -> str:
             expr = text[len("xpath:"):].strip()
         elif not relative and (m := _ID_ONLY.match(text)):
             expr = f"id('{m.group(2)}')" + (f"[self::{m.group(1).lower()}]" if m.group(1) else "")
+        elif merged := _merged_group(text, relative):
+            expr = merged
         else:
             # Relative selectors are searched below the context node, absolute ones in the document.
             prefix = "descendant::" if relative else "descendant-or-self::"
@@ -218,6 +251,7 @@ class SiteProfile:
     labels: dict[str, str] = field(default_factory=dict)
     label_dates: dict[str, re.Pattern] = field(default_factory=dict)
     noise_blocks: tuple[re.Pattern, ...] = ()
+    noise: re.Pattern | None = None  # all noise_blocks as one alternation: one search a block
     paywall_head_attribute: str | None = None
     # Attribute of the paywall layer naming its type, and the types that mean the server sent
     # only part of the body.
@@ -273,7 +307,9 @@ def build_profile(name: str, raw: dict[str, Any]) -> SiteProfile:
         },
         labels=labels,
         label_dates=label_dates,
-        noise_blocks=_compile_patterns("noise_blocks", pats.get("noise_blocks")),
+        noise_blocks=(noise := _compile_patterns("noise_blocks", pats.get("noise_blocks"))),
+        noise=re.compile("|".join(f"(?:{p.pattern})" for p in noise), re.IGNORECASE)
+        if noise else None,
         paywall_head_attribute=paywall.get("head_attribute") or None,
         layer_type_attribute=paywall.get("layer_type_attribute") or None,
         partial_layer_types=frozenset(paywall.get("partial_layer_types") or ()),
