@@ -274,7 +274,8 @@ def resolve_article(archive, ref: str | int, *, site: str | None = None) -> int:
         match = _ART_ID.match(ref)
         if match:
             candidates = _ids(conn, base.where(Article.article_id == match.group(1)))
-            if not candidates and ref.isdigit():
+            # (An archive id is a 32-bit integer on PostgreSQL: larger numbers cannot be one.)
+            if not candidates and ref.isdigit() and int(ref) < 2**31:
                 candidates = _ids(conn, base.where(Article.id == int(ref)))
         elif "://" in ref or ref.startswith("/"):
             url = ref.split("#", 1)[0]
