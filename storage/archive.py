@@ -93,15 +93,20 @@ class FetchOutcome:
 class Archive:
     """Open with `Archive.open(url)`; close with `close()` (or use as a context manager)."""
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, *, revisit_policy: dict[str, Any] | None = None):
         self.engine = engine
+        # The site's [revisit] table; when given, writes keep articles.next_check current
+        # (due_articles() computes due-ness itself and does not depend on it).
+        self.revisit_policy = revisit_policy
         self._writer, self._reader = make_sessionmakers(engine)
         self.host = socket.gethostname()
 
     # -- lifecycle -----------------------------------------------------------------------
 
     @classmethod
-    def open(cls, url: str, *, upgrade: bool = True) -> Archive:
+    def open(
+        cls, url: str, *, upgrade: bool = True, revisit_policy: dict[str, Any] | None = None
+    ) -> Archive:
         """Open the archive at `url`, creating the schema or upgrading it to the latest
         revision first (unless `upgrade=False`)."""
         engine = make_engine(url)
@@ -114,7 +119,7 @@ class Archive:
             )
         if upgrade and current != migrate.head_revision():
             migrate.upgrade(engine)
-        return cls(engine)
+        return cls(engine, revisit_policy=revisit_policy)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -261,7 +266,7 @@ class Archive:
             ).all()
             closed = []
             for run in runs:
-                dead = run.host == self.host and run.pid is not None and not pid_alive(run.pid)
+                dead = run.host == self.host and process_gone(run.pid, run.started_at)
                 stale = stale_after is not None and now - run.started_at > stale_after
                 if dead or stale:
                     run.status = status
@@ -337,10 +342,13 @@ class Archive:
         URL and enters its URL history), the outcome decided (versioning.classify), the raw
         page stored when a version is created or the page is suspect/unparseable, the version
         inserted, the article updated, a fetch event written and the run's counters bumped.
-        Version 1 has changed_fields ["*"]. Suspect and parse-failure outcomes leave the
-        article's validators and last_checked alone, so the page is fetched again in full.
-        `suspect_reason` (trouble the crawler noticed before parsing: bad decoding, an
-        interstitial) makes any parseable page suspect."""
+        Version 1 has changed_fields ["*"]. Suspect and parse-failure outcomes count as a
+        check (last_checked moves, so a layout change does not make every article due on
+        every run) but keep the validators of the last trusted fetch, so the next fetch is a
+        full one rather than a 304 for content we did not accept. `suspect_reason` (trouble
+        the crawler noticed before parsing: bad decoding, an interstitial) makes any
+        parseable page suspect; `accept_suspect()` turns a suspect fetch into a version.
+        With `revisit_policy` set on the archive, articles.next_check is kept current."""
         now = fetched_at or utcnow()
         article_id = str(article_id)
         canonical = record.get("canonical_url") or url
@@ -382,6 +390,9 @@ class Archive:
                     article.published_at = published
                 if kind != "unchanged" and decision.normalised["section"]:
                     article.section = decision.normalised["section"]
+            else:
+                article.last_checked = now
+            self._schedule(article, now)
 
             event = FetchEvent(
                 run_id=run_id,
@@ -438,6 +449,7 @@ class Archive:
                 article.last_checked = now
                 article.status = "live"
                 version = article.current_version or None
+                self._schedule(article, now)
             s.add(
                 FetchEvent(
                     run_id=run_id,
@@ -476,6 +488,7 @@ class Archive:
                 article.status = new_status
                 article.last_checked = now
                 article.etag = article.last_modified = None
+                self._schedule(article, now)
             s.add(
                 FetchEvent(
                     run_id=run_id,
@@ -569,6 +582,58 @@ class Archive:
 
         self._write(work)
 
+    def accept_suspect(self, event_id: int, *, note: str | None = None) -> FetchOutcome:
+        """Confirm a suspect fetch (after someone looked at it, or the parser was checked):
+        its kept record becomes the article's next version, with the fetch's time and raw
+        page. Refused when the event is not an unaccepted suspect or when the article has a
+        version newer than the fetch. Content equal to the current version creates nothing
+        (kind "unchanged"). The run counters of the original fetch are left as they were."""
+
+        def work(s: Session) -> FetchOutcome:
+            event = s.get(FetchEvent, event_id, with_for_update=True)
+            if event is None or event.outcome != "suspect":
+                raise ArchiveError(f"fetch event {event_id} is not a suspect fetch")
+            if event.version is not None:
+                raise ArchiveError(f"fetch event {event_id} was already accepted")
+            if event.record is None or event.article_id is None:
+                raise ArchiveError(f"fetch event {event_id} kept no record to accept")
+            article = s.scalars(
+                select(Article).where(Article.id == event.article_id).with_for_update()
+            ).one()
+            current = _current_version(s, article)
+            if current is not None and current.fetched_at > event.fetched_at:
+                raise ArchiveError(
+                    f"article has version {current.version} fetched after event {event_id}"
+                )
+            new = versioning.normalise(event.record)
+            digest = versioning.content_hash(new, normalised=True)
+            if current is not None and digest == current.content_hash:
+                kind, number, changed = "unchanged", current.version, []
+            else:
+                kind = "new_version" if current is not None else "new_article"
+                number = article.current_version + 1
+                prev = versioning.normalise(_version_dict(current)) if current else None
+                changed = versioning.changed_fields(prev, new)
+                decision = versioning.Decision(kind, new, digest, changed)
+                s.add(
+                    _new_version(
+                        article, number, decision, event.record, event.url,
+                        event.raw_page_sha, event.fetched_at,
+                    )
+                )  # fmt: skip
+                article.current_version = number
+                article.last_changed = event.fetched_at
+            event.version = number
+            accepted = f"accepted as version {number}" + (f": {note}" if note else "")
+            event.message = f"{event.message}; {accepted}" if event.message else accepted
+            return FetchOutcome(kind, number, changed, event.message, event.id)
+
+        return self._write(work)
+
+    def _schedule(self, article: Article, now: datetime) -> None:
+        if self.revisit_policy is not None:
+            article.next_check = revisit.next_check(article, now, self.revisit_policy)
+
     # -- reading stored content ------------------------------------------------------------
 
     def get_raw(self, sha256: str) -> bytes | None:
@@ -631,7 +696,7 @@ class Archive:
             if lease.holder == holder:
                 lease.heartbeat_at, lease.expires_at = now, now + ttl
                 return True
-            dead = lease.host == self.host and lease.pid is not None and not pid_alive(lease.pid)
+            dead = lease.host == self.host and process_gone(lease.pid, lease.acquired_at)
             if lease.expires_at <= now or dead:
                 lease.holder, lease.pid, lease.host = holder, os.getpid(), self.host
                 lease.acquired_at = lease.heartbeat_at = now
@@ -794,6 +859,30 @@ def pid_alive(pid: int) -> bool:
             return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
     except (OSError, IndexError):
         return True
+
+
+def process_started_at(pid: int) -> datetime | None:
+    """When process `pid` started (Linux /proc); None when unknown."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            ticks = int(fh.read().rsplit(")", 1)[1].split()[19])  # field 22: starttime
+        with open("/proc/stat", encoding="ascii") as fh:
+            boot = next(int(line.split()[1]) for line in fh if line.startswith("btime "))
+        return datetime.fromtimestamp(boot + ticks / os.sysconf("SC_CLK_TCK"), UTC)
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
+def process_gone(pid: int | None, since: datetime) -> bool:
+    """Whether the process that was `pid` at `since` (on this host) has ended: no such pid,
+    a zombie, or a process that started after `since` (the pid was reused)."""
+    if pid is None:
+        return False
+    if not pid_alive(pid):
+        return True
+    started = process_started_at(pid)
+    # btime has one-second resolution: allow for it.
+    return started is not None and started > since + timedelta(seconds=2)
 
 
 def _retryable(exc: Exception) -> bool:

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -447,3 +448,82 @@ def test_real_preview_only_page_after_the_full_page(archive, run):
     out = archive.record_fetch(other, "rp", "x" + aid, full["url"], full, b"full")
     assert out.kind == "new_version"
     assert {"body", "body_complete", "related"} <= set(out.changed_fields)
+
+
+def test_suspect_counts_as_a_check_but_keeps_validators(archive, run):
+    fetch(archive, run, etag='"v1"', fetched_at=datetime(2026, 11, 27, 10, 0, tzinfo=UTC))
+    later = datetime(2026, 11, 27, 11, 0, tzinfo=UTC)
+    fetch(archive, run, make_record(body="krótko"), etag='"v2"', fetched_at=later)
+    state = archive.known_article("rp", "100")
+    assert state.last_checked == later and state.etag == '"v1"'
+
+
+def test_accept_suspect(archive, run):
+    fetch(archive, run)
+    drifted = make_record(title="Nowy układ strony", sources={"title": "fallback"})
+    suspect = fetch(archive, run, drifted, raw=b"<html>drift</html>")
+    assert suspect.kind == "suspect"
+
+    out = archive.accept_suspect(suspect.event_id, note="checked by hand")
+    assert (out.kind, out.version, out.changed_fields) == ("new_version", 2, ["title"])
+    v2 = archive.versions("rp", "100")[1]
+    assert v2["title"] == "Nowy układ strony"
+    assert archive.get_raw(v2["raw_page_sha"]) == b"<html>drift</html>"
+    event = next(e for e in archive.fetch_events(run) if e["id"] == suspect.event_id)
+    assert event["version"] == 2 and "checked by hand" in event["message"]
+    assert archive.check() == []
+    with pytest.raises(ArchiveError, match="already accepted"):
+        archive.accept_suspect(suspect.event_id)
+    with pytest.raises(ArchiveError, match="not a suspect"):
+        archive.accept_suspect(archive.fetch_events(run)[-1]["id"])  # the first fetch
+
+
+def test_stale_suspect_cannot_overwrite_a_newer_version(archive, run):
+    t0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+    fetch(archive, run, fetched_at=t0)
+    suspect = fetch(archive, run, make_record(body="krótko"), fetched_at=t0 + timedelta(hours=1))
+    fetch(archive, run, make_record(title="Później"), raw=b"2", fetched_at=t0 + timedelta(hours=2))
+    with pytest.raises(ArchiveError, match="fetched after"):
+        archive.accept_suspect(suspect.event_id)
+
+
+def test_next_check_is_kept_with_a_policy(db_url):
+    policy = {"horizon_days": 90, "tiers": [{"max_age_hours": 2160, "interval_minutes": 60}]}
+    with Archive.open(db_url, revisit_policy=policy) as archive:
+        run = archive.start_run("rp")
+        now = datetime.now(UTC)
+        rec = make_record(published_at=now.isoformat())
+        archive.record_fetch(run, "rp", "100", URL, rec, RAW, fetched_at=now)
+        assert archive.known_article("rp", "100").next_check == now + timedelta(minutes=60)
+        archive.record_gone(run, "rp", "100", URL, 404, fetched_at=now)
+        # Gone: no more often than daily.
+        assert archive.known_article("rp", "100").next_check == now + timedelta(days=1)
+
+
+def test_run_of_a_reused_pid_is_interrupted(archive):
+    # A run recorded long ago under the pid this test process has now: the pid was reused.
+    old = datetime(2020, 1, 1, tzinfo=UTC)
+    run = archive.start_run("rp", pid=os.getpid(), started_at=old)
+    current = archive.start_run("rp")
+    assert archive.mark_interrupted_runs() == [run]
+    assert archive.get_run(current)["status"] == "running"
+
+
+def test_threads_sharing_one_archive(archive):
+    # The pipeline writes through asyncio.to_thread: one Archive, several threads.
+    run = archive.start_run("rp")
+
+    def work(n: int) -> list[str]:
+        kinds = []
+        for i in range(10):
+            aid = str(500 + i)
+            url = f"https://www.rp.pl/dyplomacja/art{aid}-x"
+            rec = make_record(article_id=aid, url=url, canonical_url=url)
+            kinds.append(archive.record_fetch(run, "rp", aid, url, rec, aid.encode()).kind)
+        return kinds
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        kinds = [k for result in pool.map(work, range(4)) for k in result]
+    assert kinds.count("new_article") == 10 and kinds.count("unchanged") == 30
+    assert archive.get_run(run)["pages_fetched"] == 40
+    assert archive.check() == []
