@@ -38,11 +38,14 @@ def _ld_str(value) -> str | None:
 
 
 def _dedupe(items) -> list[str]:
-    seen: dict[str, None] = {}
+    """Non-empty items in order, each once (case-insensitively: "AFD" and "AfD" are one tag)."""
+    seen: set[str] = set()
+    out: list[str] = []
     for item in items:
-        if item and item.casefold() not in {k.casefold() for k in seen}:
-            seen[item] = None
-    return list(seen)
+        if item and item.casefold() not in seen:
+            seen.add(item.casefold())
+            out.append(item)
+    return out
 
 
 class ArticlePage:
@@ -354,8 +357,9 @@ class ArticlePage:
         ]
         return any(v is False or (isinstance(v, str) and v.lower() == "false") for v in values)
 
-    def body(self) -> tuple[BodyResult, bool, str | None]:
-        """(body, body_complete, source)."""
+    def body(self, other_fields: set) -> tuple[BodyResult, bool, str | None]:
+        """(body, body_complete, source). `other_fields`: values of the header fields, which
+        generic extraction would otherwise repeat in the body."""
         profile = self.profile
         preview = self.preview
         containers = self.body_containers
@@ -373,10 +377,6 @@ class ArticlePage:
         result = BodyResult(related=self._loose_related())
         seen: set[str] = set()
         repeated = False
-        # Generic extraction also picks up the header's pieces; drop what other fields hold.
-        other_fields = {self.title_value, self.lead(), *self.authors()}
-        self.sources.pop("lead", None)
-        self.sources.pop("authors", None)
         labels = tuple(v for k, v in profile.labels.items() if k in ("published", "updated"))
         prune = [
             x for key in ("body_skip", "related_card", "preview")
@@ -504,13 +504,9 @@ class ArticlePage:
 
     # -- assembly ------------------------------------------------------------------------------
 
-    @cached_property
-    def title_value(self) -> str | None:
-        return self.title()
-
     def record(self) -> ArticleRecord:
-        title = self.title_value
-        body, complete, body_source = self.body()
+        title, lead, authors = self.title(), self.lead(), self.authors()
+        body, complete, body_source = self.body({title, lead, *authors})
         text = body.text
         if not title and not text:
             raise ParseError("no article content found: neither a title nor any body text")
@@ -532,9 +528,9 @@ class ArticlePage:
             site=self.profile.name,
             section=self.section(),
             title=title,
-            lead=self.lead(),
+            lead=lead,
             body=text,
-            authors=self.authors(),
+            authors=authors,
             published_at=iso(published),
             updated_at=iso(self.updated_at(published)),
             paywalled=paywalled,

@@ -227,7 +227,7 @@ def _compile_patterns(key: str, values: list[str] | None) -> tuple[re.Pattern, .
 # Selectors searched in the whole document / below another matched element. Keys absent from a
 # profile compile to empty selectors, which simply find nothing (the field then falls back).
 _DOCUMENT_SELECTORS = (
-    "scope", "title", "lead", "date_line", "published", "updated_box", "updated", "author_box",
+    "scope", "title", "lead", "published", "updated_box", "updated", "author_box",
     "breadcrumb", "image_box", "tags", "body", "preview", "paywall_marker", "paywall_layer",
 )
 _RELATIVE_SELECTORS = (
