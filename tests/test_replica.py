@@ -146,6 +146,18 @@ def test_default_site_builds_fast_and_deterministically():
     assert {x.template for x in site.articles} == {"2025", "2026"}
 
 
+def test_default_site_content_is_frozen():
+    """Other suites snapshot the default site's pages (tests/fixtures/pages/replica-*): any
+    change of its ground truth must be deliberate, announced, and the snapshots regenerated."""
+    import hashlib
+
+    site = ReplicaSite.default()
+    records = [site.expected(a.article_id)
+               for a in sorted(site.articles, key=lambda a: a.article_id)]
+    raw = json.dumps(records, ensure_ascii=False, sort_keys=True).encode()
+    assert hashlib.sha256(raw).hexdigest()[:16] == "5bd41c957695ef61"
+
+
 def test_generated_site_scales():
     t0 = time.perf_counter()
     site = ReplicaSite.generated(5000)
@@ -699,3 +711,13 @@ def test_command_line_entry_point():
     finally:
         proc.terminate()
         proc.wait(5)
+
+
+def test_fault_slow(replica):
+    replica.faults.add("/robots.txt", "slow", times=1, seconds=0.4)
+    t0 = time.perf_counter()
+    assert fetch(replica.url("/robots.txt"))[0] == 200
+    assert time.perf_counter() - t0 >= 0.4
+    t0 = time.perf_counter()
+    fetch(replica.url("/robots.txt"))
+    assert time.perf_counter() - t0 < 0.4

@@ -22,7 +22,7 @@ ARTICLE_RE = re.compile(r"^/(?P<section>[a-z0-9-]+(?:/[a-z0-9-]+)*)/art(?P<id>\d
                         r"(?:-[^/]*)?/?$")
 LISTING_PATHS = ("/dyplomacja", "/dyplomacja/", "/wydarzenia/swiat/dyplomacja")
 FAULT_KINDS = ("status", "retry_after", "reset", "hang", "truncate", "charset", "interstitial",
-               "redirect_loop", "redirect", "soft404", "oversize", "gone")
+               "redirect_loop", "redirect", "soft404", "oversize", "gone", "slow")
 
 
 @dataclass
@@ -423,6 +423,10 @@ class _Handler(BaseHTTPRequestHandler):
             loc = parts.path if "loop=1" in parts.query else parts.path + "?loop=1"
             self._send(Response(o.get("status", 302), b"", headers={"Location": loc}),
                        method, rec)
+        elif kind == "slow":
+            # Answer normally after a delay (cut short when the server stops).
+            rep._stopping.wait(o.get("seconds", 1.0))
+            self._send(self._normal(method, headers), method, rec)
         elif kind == "hang":
             # Never answer; released when the server stops (or after `seconds`).
             rep._stopping.wait(o.get("seconds"))

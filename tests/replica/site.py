@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import random
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import fields
@@ -107,7 +108,7 @@ class ReplicaSite:
             while aid in taken:
                 aid = str(int(aid) + 1)
             taken.add(aid)
-            site._articles[aid] = _filler(aid, dt, seed * 100000 + i)
+            site._articles[aid] = _filler(aid, dt, seed * 100000 + i, tidy=True)
         return site
 
     # --- reading ---------------------------------------------------------------------------
@@ -226,7 +227,7 @@ class ReplicaSite:
                 now = datetime.now(WARSAW).replace(tzinfo=None, second=0, microsecond=0)
                 published = max(now, newest.published + timedelta(minutes=1))
             aid = str(max(int(k) for k in list(self._articles) + list(self.others)) + 137)
-            a = _filler(aid, published, int(aid), template=template)
+            a = _filler(aid, published, int(aid), template=template, tidy=True)
             a.blocks = a.blocks  # materialise: later edits must not regenerate it
             if title:
                 a.title, a.slug = title, slugify(title)
@@ -322,15 +323,15 @@ def _body(w: Writer, paras: int = 8, *, h2: int = 2, speech: int = 1, cards: int
             target = r.choice([f"/dyplomacja/art{T.SEED['article_id']}-{T.SEED['slug']}",
                                _other_card(r.randrange(len(OTHER_PAGES))).path])
             # The three link shapes of the skeletons: bare, wrapped in <span>, wrapping one.
-            link = r.choice([
+            link = w.markup.choice([
                 f'<a href="{RP}{target}" target="_blank" rel="follow">pisaliśmy wcześniej</a>',
                 f'<span><a href="{RP}{target}">pisaliśmy wcześniej</a></span>',
                 f'<a href="{RP}{target}"><span>pisaliśmy wcześniej</span></a>',
             ])
             txt += f" Więcej o tym {link}."
-        elif r.random() < 0.15:
+        elif w.markup.random() < 0.15:
             head, _, tail = txt.partition(" ")
-            tag = r.choice(["strong", "span", "em"])
+            tag = w.markup.choice(["strong", "span", "em"])
             txt = f"<{tag}>{head}</{tag}> {tail}"
         out.append(P(txt))
         if cards and i == 3:
@@ -383,8 +384,9 @@ def _social_title(title: str, w: Writer) -> str:
                          f"Pilne: {head}", f"{head}. Reakcje po rozmowach"])
 
 
-def _filler(aid: str, published: datetime, seed: int, template: str | None = None) -> Article:
-    w = Writer(seed)
+def _filler(aid: str, published: datetime, seed: int, template: str | None = None,
+            tidy: bool = False) -> Article:
+    w = Writer(seed, tidy)
     r = w.rng
     template = template or ("2025" if published.year < 2026 else "2026")
     if template == "2025":
@@ -403,8 +405,8 @@ def _filler(aid: str, published: datetime, seed: int, template: str | None = Non
     paras, splits = r.randint(6, 14), (r.randint(1, 3) if template == "2025" else 0)
     cards = r.randint(0, 2)
     bseed = seed
-    a.blocks_factory = lambda: _body(Writer(f"body{bseed}"), paras, h2=paras // 4, cards=cards,
-                                     splits=splits)
+    a.blocks_factory = lambda: _body(Writer(f"body{bseed}", tidy), paras, h2=paras // 4,
+                                     cards=cards, splits=splits)
     return a
 
 
@@ -450,9 +452,14 @@ def _required_articles() -> list[Article]:
     blocks.insert(8, Block("card", card=_other_card(3)))
     blocks.insert(3, P(esc(w.paragraph()) + ' Pisze o tym <a href="https://kobieta.rp.pl/'
                        'spoleczenstwo/art41990011-dyplomatki">serwis Kobieta.rp.pl</a>.'))
-    # A malformed href as on the real page ("http://art…"): crawlers must shrug it off.
-    blocks.insert(5, P(esc(w.paragraph(2)) + ' Zob. <a href="http://art41999870-sejm-przyjal-'
-                       'uchwale" target="_blank" rel="follow">wcześniejszy tekst</a>.'))
+    # A malformed href as on the real page ("http://art…"): crawlers must shrug it off. Only
+    # the href changes, the text stays as the parser fixtures know it.
+    for i, b in enumerate(blocks):
+        if b.kind == "p" and f'href="{RP}' in b.html:
+            bad = re.sub(r'href="[^"]*"', 'href="http://art41999870-sejm-przyjal-uchwale"',
+                         b.html, count=1)
+            blocks[i] = P(bad)
+            break
     add("42016502", dt(2025, 2, 14, 10, 42), "2025", ["meter_2025_jeszcze", "split_containers"],
         paywall="meter", percent=89, blocks=blocks, tags=T.TAGS[:11])
 
