@@ -79,7 +79,7 @@ class ArchiveRunExtension:
         profile = load_site_profile(site)
         rules = SiteRules.from_profile(profile, getattr(spider, "base_url", None))
         archive = Archive.open(db_url)
-        archive.mark_interrupted_runs()
+        archive.mark_interrupted_runs(status="failed")
         trigger = settings.get("NEWSMON_TRIGGER", "manual")
         options = {
             "base_url": rules.base_url,

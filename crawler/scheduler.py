@@ -133,7 +133,7 @@ class CrawlSupervisor:
         from storage import Archive
 
         archive = Archive.open(self.options.db_url)
-        archive.mark_interrupted_runs()
+        archive.mark_interrupted_runs(status="failed")
         run = archive.run_for_process(process.pid, started_after=started - timedelta(seconds=5))
         if run is None:
             # The crawl died before it could open a run (bad config, archive unreachable).
@@ -167,7 +167,7 @@ def run_daemon(options: ScheduleOptions) -> int:
 
     supervisor = CrawlSupervisor(options)
     archive = Archive.open(options.db_url)
-    archive.mark_interrupted_runs()
+    archive.mark_interrupted_runs(status="failed")
     trigger = options.trigger()
     scheduler = BlockingScheduler(timezone=ZoneInfo(options.timezone))
     now = datetime.now(ZoneInfo(options.timezone))

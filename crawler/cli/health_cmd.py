@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from crawler.cli import EXIT_FAILURE, EXIT_OK
 from crawler.cli.crawl_cmd import add_db_option
-from crawler.extensions import COVERAGE_FIELDS
 
 
 def register(sub) -> None:
@@ -22,6 +21,7 @@ def register(sub) -> None:
 def cmd_health(args) -> int:
     from crawler.cli.output import print_json, print_table
     from crawler.config import resolve_db_url
+    from crawler.extensions import COVERAGE_FIELDS
     from storage import Archive
 
     db_url, _ = resolve_db_url(args.db)

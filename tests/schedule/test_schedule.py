@@ -1,0 +1,146 @@
+"""The scheduler daemon against the replica: real `newsmon schedule` processes, real crawls."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from storage import Archive
+from tests.crawl.helpers import FAST, REPO, articles, crawl, newsmon
+
+
+def schedule_cmd(replica, db_url, *args):
+    return [sys.executable, "-m", "crawler", "schedule", "--base-url", replica.base_url,
+            "--db", db_url, *FAST, *args]
+
+
+def start_daemon(replica, db_url, *args) -> subprocess.Popen:
+    return subprocess.Popen(schedule_cmd(replica, db_url, *args), cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def all_runs(db_url):
+    with Archive.open(db_url) as archive:
+        return archive.runs(limit=100)
+
+
+def wait_until(predicate, timeout: float, interval: float = 0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    return predicate()
+
+
+def assert_archive_sound(db_url):
+    with Archive.open(db_url) as archive:
+        assert archive.check() == []
+    for row in articles(db_url).values():
+        assert row["versions"] == row["current_version"]
+
+
+def test_daemon_runs_on_interval_without_overlap_and_stops_on_sigterm(replica, sqlite_url):
+    daemon = start_daemon(replica, sqlite_url, "--every", "2", "--jitter", "0")
+    try:
+        done = wait_until(
+            lambda: len([r for r in all_runs(sqlite_url) if r["status"] == "completed"]) >= 3,
+            timeout=40)
+        assert done, all_runs(sqlite_url)
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        _out, err = daemon.communicate(timeout=60)
+    assert daemon.returncode == 0, err
+    runs = sorted(all_runs(sqlite_url), key=lambda r: r["started_at"])
+    assert all(r["status"] != "running" for r in runs)
+    assert all(r["trigger"] == "scheduled" for r in runs)
+    finished = [r for r in runs if r["finished_at"]]
+    for earlier, later in zip(finished, finished[1:], strict=False):
+        assert earlier["finished_at"] <= later["started_at"], (earlier, later)
+    assert "run 1 completed" in err  # one log line per run
+    assert_archive_sound(sqlite_url)
+
+
+def test_manual_crawl_during_scheduled_run_is_skipped(replica, sqlite_url):
+    slow = replica.site.case("seed").article_id
+    # One article answers after 10 s: the scheduled crawl is still running when ours starts.
+    replica.faults.add(re.compile(f"/dyplomacja/art{slow}"), "hang", seconds=10)
+    scheduled = subprocess.Popen(schedule_cmd(replica, sqlite_url, "--once"), cwd=REPO,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert wait_until(lambda: any(r["status"] == "running" for r in all_runs(sqlite_url)),
+                          timeout=20)
+        manual = crawl(replica.base_url, sqlite_url)
+        assert manual.returncode == 0, manual.stderr
+        assert manual.run["status"] == "skipped"
+        assert manual.run["trigger"] == "manual"
+        assert manual.run["pages_fetched"] == 0
+    finally:
+        scheduled.communicate(timeout=120)
+    assert scheduled.returncode == 0
+    statuses = {r["trigger"]: r["status"] for r in all_runs(sqlite_url)}
+    assert statuses == {"scheduled": "completed", "manual": "skipped"}
+    assert_archive_sound(sqlite_url)
+
+
+def test_killed_daemon_recovers_on_restart(replica, sqlite_url):
+    slow = replica.site.case("full_2026").article_id
+    replica.faults.add(re.compile(f"/dyplomacja/art{slow}"), "hang", seconds=60)
+    daemon = start_daemon(replica, sqlite_url, "--every", "1", "--jitter", "0")
+    try:
+        assert wait_until(lambda: any(r["status"] == "running" for r in all_runs(sqlite_url)),
+                          timeout=30)
+        time.sleep(1.0)  # mid-crawl: some articles written, one download hanging
+    finally:
+        daemon.kill()
+        daemon.communicate(timeout=30)
+    replica.faults.clear()
+    # The crawl child dies with the daemon (PDEATHSIG); give the kernel a moment.
+    time.sleep(0.5)
+    restarted = subprocess.run(schedule_cmd(replica, sqlite_url, "--once"), cwd=REPO,
+                               capture_output=True, text=True, timeout=120)
+    assert restarted.returncode == 0, restarted.stderr
+    runs = sorted(all_runs(sqlite_url), key=lambda r: r["id"])
+    assert runs[0]["status"] == "failed"  # the interrupted one
+    assert runs[-1]["status"] == "completed"
+    assert all(r["status"] != "running" for r in runs)
+    assert_archive_sound(sqlite_url)
+    with Archive.open(sqlite_url) as archive:
+        assert archive.lease_info("crawl") is None or not archive.lease_info("crawl").get(
+            "holder")
+
+
+def test_hung_crawl_is_stopped_at_the_timeout(replica, sqlite_url):
+    slow = replica.site.case("seed").article_id
+    replica.faults.add(re.compile(f"/dyplomacja/art{slow}"), "hang")
+    started = time.monotonic()
+    result = subprocess.run(
+        schedule_cmd(replica, sqlite_url, "--once", "--timeout", "4", "--stop-grace", "3",
+                     "-s", "DOWNLOAD_TIMEOUT=120"),
+        cwd=REPO, capture_output=True, text=True, timeout=120)
+    elapsed = time.monotonic() - started
+    assert elapsed < 60
+    runs = all_runs(sqlite_url)
+    assert len(runs) == 1
+    assert runs[0]["status"] == "timed_out", runs[0]
+    assert "timed_out" in result.stderr
+    assert_archive_sound(sqlite_url)
+
+
+def test_schedule_rejects_bad_cron(sqlite_url):
+    proc = newsmon("schedule", "--db", sqlite_url, "--cron", "not a cron", "--once")
+    assert proc.returncode == 2
+    assert "invalid schedule" in proc.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="POSIX only")
+def test_schedule_help():
+    proc = newsmon("schedule", "--help")
+    assert proc.returncode == 0 and "--every" in proc.stdout
