@@ -101,10 +101,12 @@ class ReplicaSite:
         missing = max(0, n - len(site._articles))
         start = datetime(2026, 11, 26, 21, 0)
         taken = set(site._articles) | set(site.others)
+        # Ids grow with time: fillers get ids interpolated between the default articles'.
+        anchors = sorted((a.published, int(a.article_id)) for a in site._articles.values())
         dt = start
         for i in range(missing):
             dt -= timedelta(minutes=rng.randint(40, 300))
-            aid = _id_for(dt, rng)
+            aid = str(_interpolated_id(anchors, dt, int(_id_for(dt, rng))))
             while aid in taken:
                 aid = str(int(aid) + 1)
             taken.add(aid)
@@ -274,6 +276,20 @@ def _id_for(dt: datetime, rng: random.Random) -> str:
     per_hour = 3_515_000 / ((datetime(2026, 4, 15) - base).total_seconds() / 3600)
     return str(int(40_671_561 + (dt - base).total_seconds() / 3600 * per_hour)
                + rng.randint(0, 40))
+
+
+def _interpolated_id(anchors: list[tuple[datetime, int]], dt: datetime, fallback: int) -> int:
+    """An id between those of the anchors published just before and after `dt`."""
+    import bisect
+
+    k = bisect.bisect_left(anchors, (dt, 0))
+    if k == 0:
+        return min(fallback, anchors[0][1] - 1 - int((anchors[0][0] - dt).total_seconds() // 12))
+    if k == len(anchors):
+        return max(fallback, anchors[-1][1] + 1 + int((dt - anchors[-1][0]).total_seconds() // 12))
+    (t0, i0), (t1, i1) = anchors[k - 1], anchors[k]
+    share = (dt - t0) / (t1 - t0) if t1 > t0 else 0.5
+    return i0 + 1 + int((i1 - i0 - 2) * share)
 
 
 def P(html: str) -> Block:
@@ -574,9 +590,11 @@ def _seed_neighbours() -> list[Article]:
               datetime(2026, 11, 20, 13, 30), datetime(2026, 6, 11, 8, 20),
               datetime(2025, 12, 4, 17, 0), datetime(2025, 11, 12, 7, 45)]
     rng = random.Random(5)
+    # Two fillers fall between hand-placed cases: ids chosen so that ids still grow with time.
+    fixed = {3: "44371890", 5: "43431507"}
     for i, when in enumerate(stamps):
         aid = _id_for(when, rng)
-        out.append(_filler(aid, when, 9000 + i))
+        out.append(_filler(fixed.get(i, aid), when, 9000 + i))
     return out
 
 
