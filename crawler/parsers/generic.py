@@ -15,9 +15,10 @@ from crawler.parsers.text import element_text
 # Elements of trafilatura's XML output that are one body block each.
 _BLOCKS = frozenset({"p", "head", "item", "quote"})
 
-# trafilatura logs "discarding data" at WARNING for pages without main text; for us that is
-# an ordinary outcome (the field stays empty), not something to print on every parse.
-logging.getLogger("trafilatura").setLevel(logging.ERROR)
+# trafilatura logs "discarding data" (WARNING) and "empty HTML tree" (ERROR) for pages without
+# main text; for us that is an ordinary outcome (the body stays empty, and a page with nothing
+# at all is a ParseError with its own clear message), not something to print on every parse.
+logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 
 
 def generic_blocks(

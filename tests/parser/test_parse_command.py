@@ -90,8 +90,16 @@ def test_missing_file(tmp_path):
 
 @pytest.mark.parametrize(
     ("content", "needle"),
-    [(b"", "empty"), (b"\x00\x01\x02\x03PK\x03\x04" + bytes(range(256)) * 4, "binary")],
-    ids=["empty", "binary"],
+    [
+        (b"", "empty"),
+        (b"  \n\t ", "empty"),
+        (b"\x00\x01\x02\x03PK\x03\x04" + bytes(range(256)) * 4, "binary"),
+        (b'{"articles": []}', "JSON"),
+        (b"just some text\nwithout any markup\n", "no HTML tags"),
+        (b"<p>x", "no article content"),
+        (b"<html><head><title>t</title></head><body><div></div></body></html>", "no article"),
+    ],
+    ids=["empty", "whitespace", "binary", "json", "plain-text", "tiny-fragment", "no-content"],
 )
 def test_unparseable_file(tmp_path, content, needle):
     path = tmp_path / "page.html"
