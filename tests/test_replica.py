@@ -728,3 +728,14 @@ def test_ids_grow_with_time():
         by_time = sorted(site.articles, key=lambda a: (a.published, a.article_id))
         ids = [int(a.article_id) for a in by_time]
         assert ids == sorted(ids)
+
+
+def test_other_articles_pages_do_not_change_when_the_site_does(replica):
+    """A page's bytes depend on its own state only, so its ETag stays truthful."""
+    url = replica.article_url("44186001")
+    _, h1, before = fetch(url)
+    replica.site.cache.clear()
+    replica.site.add_article("Artykuł dodany w trakcie testu")
+    replica.site.remove_article("44455012")
+    _, h2, after = fetch(url)
+    assert before == after and h1["ETag"] == h2["ETag"]

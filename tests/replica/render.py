@@ -368,7 +368,7 @@ def _teaser(n: int, label: str, title: str, path: str, lead: str, tab: str) -> s
 
 
 def related_tabs(site, a: Article, r: random.Random, gen: str) -> str:
-    live = [x for x in site.live_articles() if x.article_id != a.article_id]
+    live = [x for x in site.teaser_pool() if x.article_id != a.article_id]
     promo = next((o for o in site.others.values() if o.section_label == "Materiał Promocyjny"),
                  None)
     promo_item = ("Materiał Promocyjny", promo.title, promo.path, promo.lead) if promo else None
@@ -452,7 +452,7 @@ def preview_wrapper(a: Article, ids: list[str], r: random.Random, *, hard: bool,
     if hard:
         teasers = ""
         if site is not None:
-            others = [x for x in site.live_articles() if x.article_id != a.article_id]
+            others = [x for x in site.teaser_pool() if x.article_id != a.article_id]
             teasers = "".join(
                 f'<div class="paywall--teaser"><a class="contentLink title" href="{x.path}">'
                 f'{A(x.title)}</a><p class="lead">{A(_cut(plain(x.lead), 140))}</p></div>'
@@ -572,7 +572,8 @@ def article_page(site, a: Article) -> str:
     r = furniture_rng(a)
     ids = _block_ids(a)
     body = (article_2025 if a.template == "2025" else article_2026)(site, a, r, ids)
-    teasers = [(x.title, x.path) for x in r.sample(site.articles, min(30, len(site)))]
+    pool = site.teaser_pool()
+    teasers = [(x.title, x.path) for x in r.sample(pool, min(30, len(pool)))]
     cls = "page--article -blog" if a.template == "2025" else "page--article"
     page = (
         '<!DOCTYPE html>\n<html lang="pl">\n'

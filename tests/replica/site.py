@@ -7,7 +7,7 @@ import random
 import re
 import threading
 from collections import OrderedDict
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 
 from . import text as T
@@ -59,6 +59,14 @@ def _img(seed: str) -> str:
     return f"https://i.gremicdn.pl/image/free/{h}/?t=resize:fill:1200:716,enlarge:1"
 
 
+@dataclass(frozen=True)
+class Teaser:
+    article_id: str
+    title: str
+    path: str
+    lead: str
+
+
 class ReplicaSite:
     """Articles of the diplomacy section plus a few pages of other sections.
 
@@ -79,6 +87,7 @@ class ReplicaSite:
         self.listing_variants = False  # listing links the top article under several URL variants
         self.rev = 0  # bumped on every mutation; keys listing/feed caches
         self._order: list[Article] | None = None
+        self._teasers: list[Teaser] | None = None
         self.cache: OrderedDict = OrderedDict()  # rendered pages, see render.cached()
         self.cache_size = 256
 
@@ -145,6 +154,16 @@ class ReplicaSite:
 
     def live_articles(self) -> list[Article]:
         return [a for a in self.articles if a.removed is None]
+
+    def teaser_pool(self) -> list[Teaser]:
+        """Articles that page furniture (related tabs, teasers) may show, frozen at first use:
+        an article page's bytes then depend only on its own state and furniture seed, so its
+        ETag and its cached copy stay truthful while other articles are added or removed."""
+        with self.lock:
+            if self._teasers is None:
+                self._teasers = [Teaser(a.article_id, a.title, a.path, a.lead)
+                                 for a in self.live_articles()]
+            return self._teasers
 
     def expected(self, article_id: str | int, base_url: str = RP) -> dict:
         with self.lock:
