@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import json
 import re
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,7 +55,16 @@ def decode(data: str | bytes) -> str:
     return data.decode(encoding, errors="replace")
 
 
-_HTML_PARSER = etree.HTMLParser(remove_blank_text=False, no_network=True)
+_PARSERS = threading.local()
+
+
+def _html_parser() -> etree.HTMLParser:
+    # One parser per thread: a parser object keeps state while it works, and the scheduler or
+    # a test may parse from several threads.
+    parser = getattr(_PARSERS, "parser", None)
+    if parser is None:
+        parser = _PARSERS.parser = etree.HTMLParser(no_network=True)
+    return parser
 
 
 def _is_json(text: str) -> bool:
@@ -86,7 +96,7 @@ def build_tree(data: str | bytes) -> tuple[str, etree._Element]:
     try:
         # Plain lxml elements, not lxml.html's HtmlElement: the latter looks up a Python class
         # for every element proxy, which is a fifth of the parser's time on a 150 KB page.
-        root = etree.fromstring(text, _HTML_PARSER)
+        root = etree.fromstring(text, _html_parser())
     except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
         raise ParseError(f"cannot parse HTML: {exc}") from exc
     if root is None or len(root) == 0 and not (root.text or "").strip():
