@@ -272,8 +272,15 @@ class Writer:
 
     def __init__(self, seed: int | str, tidy: bool = False):
         self.rng = random.Random(str(seed))
-        self.markup = random.Random(f"markup:{seed}")
+        self.seed = seed
         self.tidy = tidy
+        self._markup: random.Random | None = None
+
+    @property
+    def markup(self) -> random.Random:
+        if self._markup is None:  # built on demand: most writers never need it
+            self._markup = random.Random(f"markup:{self.seed}")
+        return self._markup
 
     def person(self):
         return self.rng.choice(PEOPLE)
