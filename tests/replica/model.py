@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 WARSAW = ZoneInfo("Europe/Warsaw")
@@ -23,6 +24,7 @@ TAG_RE = re.compile(r"<[^>]+>")
 WS_RE = re.compile(r"\s+")
 
 
+@lru_cache(maxsize=50_000)  # teaser leads are stripped again on every page that shows them
 def plain(inline_html: str) -> str:
     """Ground-truth text of an inline HTML fragment: tags dropped, entities decoded, &nbsp; and
     runs of whitespace folded to one space."""

@@ -184,8 +184,8 @@ def padding_script(r: random.Random, nbytes: int) -> str:
     items = []
     size = 0
     while size < nbytes:
-        item = json.dumps({"id": r.randrange(10**9), "h": f"{r.randrange(16**16):016x}",
-                           "u": f"https://px.gremimedia.pl/p/{r.randrange(10**6)}"})
+        item = (f'{{"id": {r.getrandbits(30)}, "h": "{r.getrandbits(64):016x}", '
+                f'"u": "https://px.gremimedia.pl/p/{r.getrandbits(20)}"}}')
         items.append(item)
         size += len(item) + 1
     return ('<script type="application/json" id="rpPixelCache">[' + ",".join(items) +

@@ -45,7 +45,7 @@ def _jsonattr(obj) -> str:
 
 
 def _script_json(obj) -> str:
-    return json.dumps(obj, ensure_ascii=False, indent=1).replace("</", "<\\/")
+    return json.dumps(obj, ensure_ascii=False).replace("</", "<\\/")
 
 
 # --- head ---------------------------------------------------------------------------------
@@ -367,8 +367,13 @@ def _teaser(n: int, label: str, title: str, path: str, lead: str, tab: str) -> s
     )
 
 
+def _pick(pool: list, k: int, r: random.Random, skip: str) -> list:
+    """k random teasers other than the page's own article (without scanning a 5,000 pool)."""
+    return [x for x in r.sample(pool, min(k + 1, len(pool))) if x.article_id != skip][:k]
+
+
 def related_tabs(site, a: Article, r: random.Random, gen: str) -> str:
-    live = [x for x in site.teaser_pool() if x.article_id != a.article_id]
+    pool = site.teaser_pool()
     promo = next((o for o in site.others.values() if o.section_label == "Materiał Promocyjny"),
                  None)
     promo_item = ("Materiał Promocyjny", promo.title, promo.path, promo.lead) if promo else None
@@ -377,17 +382,17 @@ def related_tabs(site, a: Article, r: random.Random, gen: str) -> str:
         return [("Dyplomacja", x.title, x.path, x.lead) for x in arts]
 
     if a.related_items:
-        by_path = {x.path: x for x in [*live, *site.others.values()]}
+        by_path = {x.path: x for x in [*pool, *site.others.values()]}
         related = [(lab, t, p, by_path[p].lead if p in by_path else "")
                    for lab, t, p in a.related_items]
     else:
-        related = items_from(r.sample(live, min(5, len(live))))
+        related = items_from(_pick(pool, 5, r, a.article_id))
         if promo_item:
             related.insert(r.randint(1, len(related)), promo_item)
-    recommended = items_from(r.sample(live, min(8, len(live))))
+    recommended = items_from(_pick(pool, 8, r, a.article_id))
     if promo_item:
         recommended.insert(2, promo_item)
-    latest = items_from(live[:10])
+    latest = items_from([x for x in pool[:11] if x.article_id != a.article_id][:10])
     tabs = [("related", "Powiązane", related), ("recommended", "Polecane", recommended),
             ("latest", "Najnowsze", latest)]
     nav = "".join(f'<li class="tab{" -active" if i == 0 else ""}" data-tab="{k}">{t}</li>'
@@ -452,11 +457,10 @@ def preview_wrapper(a: Article, ids: list[str], r: random.Random, *, hard: bool,
     if hard:
         teasers = ""
         if site is not None:
-            others = [x for x in site.teaser_pool() if x.article_id != a.article_id]
             teasers = "".join(
                 f'<div class="paywall--teaser"><a class="contentLink title" href="{x.path}">'
                 f'{A(x.title)}</a><p class="lead">{A(_cut(plain(x.lead), 140))}</p></div>'
-                for x in r.sample(others, min(4, len(others))))
+                for x in _pick(site.teaser_pool(), 4, r, a.article_id))
         parts.append(
             '</div></div></div><div class="paywall--hard"><p class="paywall--hard--title">'
             "Ten artykuł jest dostępny tylko dla subskrybentów</p>"
