@@ -749,3 +749,14 @@ def test_other_articles_pages_do_not_change_when_the_site_does(replica):
     replica.site.remove_article("44455012")
     _, h2, after = fetch(url)
     assert before == after and h1["ETag"] == h2["ETag"]
+
+
+def test_optional_gzip(replica):
+    import gzip
+
+    url = replica.article_url(SEED)
+    plain_body = fetch(url, {"Accept-Encoding": "gzip"})[2]
+    replica.compress = True
+    status, headers, body = fetch(url, {"Accept-Encoding": "gzip"})
+    assert headers["Content-Encoding"] == "gzip" and gzip.decompress(body) == plain_body
+    assert "Content-Encoding" not in fetch(url)[1]

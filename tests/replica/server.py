@@ -3,6 +3,7 @@ request log, conditional requests and per-path fault injection."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import socket
@@ -134,6 +135,9 @@ class ReplicaServer:
         self.host, self.port = host, port
         self.faults = Faults()
         self.send_validators = True
+        # Opt-in: gzip bodies for clients that accept it (off by default so that byte counts
+        # and size faults mean raw bytes).
+        self.compress = False
         self.requests: list[RequestRecord] = []
         self._log_lock = threading.Lock()
         self._stopping = threading.Event()
@@ -384,6 +388,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(self, resp: Response, method: str, rec: RequestRecord) -> None:
         body = resp.body if resp.status != 304 else b""
         ctype = resp.ctype if resp.status != 304 else None
+        if (self.replica.compress and len(body) > 1024
+                and "gzip" in self.headers.get("Accept-Encoding", "")):
+            body = gzip.compress(body, 5)
+            resp.headers = {**resp.headers, "Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
         # Record before writing: a fast client may look at the log before this thread resumes.
         rec.status = resp.status
         rec.bytes_sent = len(body) if method != "HEAD" else 0
