@@ -2,8 +2,25 @@
 
 Public API:
     parse_article(html, url=None, site="rp") -> ArticleRecord
-    load_profile(site) -> SiteProfile      (compiled, cached config/sites/<site>.toml)
+        html: str or bytes (bytes decoded by BOM, then <meta charset>, then UTF-8);
+        url: where the page was fetched (default: its canonical URL);
+        site: a profile in config/sites/<site>.toml ("rp", "generic", ...).
+        Raises ParseError (not an article page: empty, binary, JSON, plain text, no content)
+        and crawler.config.ConfigError (unknown or broken profile).
+    load_profile(site) -> SiteProfile      (compiled once per process, cached)
     ArticleRecord, Image, RelatedLink, ParseError, PARSER_VERSION
+
+Layout:
+    document.py  decoding, the one lxml parse, head metadata (meta tags, canonical, JSON-LD)
+    article.py   ArticlePage: one method per field, signals tried in order, source recorded
+    body.py      body blocks and read-more cards from the configured containers
+    generic.py   main-text extraction (trafilatura) when no container is recognised
+    profile.py   [selectors]/[labels]/[patterns]/[body]/[paywall] of a site profile, compiled
+    text.py      whitespace, visible text of an element, dates
+
+Site specifics live in the profile, not here: selectors per template generation, visible
+labels ("Publikacja:"), text patterns (dates, "Pozostało N% artykułu"), noise blocks and
+paywall signals. A new template or site is a config change; see config/sites/rp.toml.
 """
 
 from crawler.parsers.article import parse_article
