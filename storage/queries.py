@@ -34,7 +34,14 @@ from sqlalchemy.engine import Connection
 from storage.db import read_engine
 from storage.models import Article, ArticleUrl, ArticleVersion, Site
 from storage.query_diff import diff_records
-from storage.query_search import QueryError, parse_query, to_fts5, to_tsquery
+from storage.query_search import (
+    QueryError,
+    highlight,
+    parse_query,
+    snippet,
+    to_fts5,
+    to_tsquery,
+)
 from storage.types import UTCDateTime
 
 __all__ = [
@@ -413,24 +420,35 @@ def diff_versions(
 SNIPPET_MARKS = ("[", "]")
 
 
+# Matches ranked per query: the newest RANK_WINDOW matching versions (see search()).
+RANK_WINDOW = 2000
+
+
 def search(
     archive, query: str, *, all_versions: bool = False, limit: int = 20,
-    marks: tuple[str, str] = SNIPPET_MARKS,
+    marks: tuple[str, str] = SNIPPET_MARKS, window: int | None = RANK_WINDOW,
 ) -> list[dict[str, Any]]:
     """Full-text search over title, lead and body (query syntax: storage.query_search).
 
     Searches each article's current version, or every version with `all_versions`. Results
     best first: id, site, article_id, version, versions, published_at, title, url, rank
     (higher is better), title_highlighted and snippet (the best passage of the body, else of
-    the lead), with matches between `marks`. Raises QueryError for a malformed query."""
+    the lead), with matches between `marks`. Raises QueryError for a malformed query.
+
+    Ranking (bm25 on SQLite, ts_rank on PostgreSQL; title above lead above body) covers the
+    newest `window` matching versions: a rare word is ranked over all its matches, a word in
+    half the archive ("Rosja") over its most recent 2,000, which keeps it as fast as a rare
+    one and suits news. `window=None` ranks every match (slow for common words)."""
     if limit < 1:
         raise QueryError("limit must be at least 1")
+    if window is not None and window < limit:
+        raise QueryError("the ranking window must be at least the limit")
     tree = parse_query(query)
     with _engine(archive).connect() as conn:
         if _is_sqlite(conn):
-            hits = _search_sqlite(conn, tree, all_versions, limit, marks)
+            hits = _search_sqlite(conn, tree, all_versions, limit, marks, window)
         else:
-            hits = _search_pg(conn, tree, all_versions, limit, marks)
+            hits = _search_pg(conn, tree, all_versions, limit, marks, window)
     return hits
 
 
@@ -445,107 +463,72 @@ def _typed(clause):
     return clause.columns(published_at=UTCDateTime())
 
 
-def _search_sqlite(conn, tree, all_versions, limit, marks):
+def _search_sqlite(conn, tree, all_versions, limit, marks, window):
     match = "{title lead body} : " + to_fts5(tree)
-    current = "" if all_versions else "AND v.version = a.current_version"
+    current = "WHERE v.version = a.current_version" if not all_versions else ""
     # Ranking first, on ids only: snippet() is costly and only needed for the rows shown.
-    # bm25 weights: title 10, lead 4, body 1 (authors/tags are not searched here).
+    # bm25 weights: title 10, lead 4, body 1 (authors/tags are not searched here). The inner
+    # query walks the matches newest first and stops after `window` (see search()).
     try:
         rows = conn.execute(
             _typed(text(
-                f"SELECT {_result_columns()}, -bm25(version_fts, 10.0, 4.0, 1.0, 0.0, 0.0) AS rank "
-                "FROM version_fts JOIN article_versions v ON v.id = version_fts.rowid "
+                f"SELECT {_result_columns()}, -w.score AS rank FROM ("
+                "  SELECT rowid AS vid, bm25(version_fts, 10.0, 4.0, 1.0, 0.0, 0.0) AS score"
+                "  FROM version_fts WHERE version_fts MATCH :match"
+                "  ORDER BY rowid DESC LIMIT :window) AS w "
+                "JOIN article_versions v ON v.id = w.vid "
                 "JOIN articles a ON a.id = v.article_id JOIN sites s ON s.id = a.site_id "
-                f"WHERE version_fts MATCH :match {current} "
-                "ORDER BY bm25(version_fts, 10.0, 4.0, 1.0, 0.0, 0.0) LIMIT :limit"
+                f"{current} ORDER BY w.score, v.id DESC LIMIT :limit"
             )),
-            {"match": match, "limit": limit},
+            {"match": match, "limit": limit, "window": window or -1},
         ).all()
     except Exception as exc:  # an expression FTS5 rejects despite our parser
         if "fts5" in str(exc).lower():
             raise QueryError(f"search query not understood: {exc.__cause__ or exc}") from None
         raise
-    hits = [dict(r._mapping) for r in rows]
+    return _decorate(conn, [dict(r._mapping) for r in rows], tree, marks)
+
+
+def _decorate(conn: Connection, hits: list[dict[str, Any]], tree, marks) -> list[dict[str, Any]]:
+    """Add title_highlighted and snippet (body passage, else lead) to each hit."""
     if not hits:
         return hits
-    ids = [h["version_id"] for h in hits]
-    marks_params = {"start": marks[0], "end": marks[1], "ell": "…"}
-    extra = {}
-    for row in conn.execute(
-        text(
-            "SELECT rowid, highlight(version_fts, 0, :start, :end) AS title_hl, "
-            "snippet(version_fts, 2, :start, :end, :ell, 24) AS body_snip, "
-            "snippet(version_fts, 1, :start, :end, :ell, 24) AS lead_snip "
-            "FROM version_fts WHERE version_fts MATCH :match AND rowid IN :ids"
-        ).bindparams(bindparam("ids", expanding=True)),
-        {"match": match, "ids": ids, **marks_params},
-    ):
-        extra[row.rowid] = row
+    texts = {
+        row.id: row
+        for row in conn.execute(
+            select(ArticleVersion.id, ArticleVersion.lead, ArticleVersion.body)
+            .where(ArticleVersion.id.in_([h["version_id"] for h in hits]))
+        )
+    }
     for hit in hits:
-        row = extra.get(hit["version_id"])
-        if row is None:
-            hit["title_highlighted"], hit["snippet"] = hit["title"], ""
-            continue
-        hit["title_highlighted"] = row.title_hl
-        body = row.body_snip or ""
-        hit["snippet"] = _flat(body if marks[0] in body else (row.lead_snip or body))
+        row = texts.get(hit["version_id"])
+        hit["title_highlighted"], _ = highlight(hit["title"], tree, marks)
+        passage, found = snippet(row.body if row else None, tree, marks)
+        if not found and row is not None and row.lead:
+            lead_passage, lead_found = snippet(row.lead, tree, marks)
+            if lead_found:
+                passage = lead_passage
+        hit["snippet"] = passage
     return hits
 
 
-_HEADLINE_OPTS = "MaxFragments=2, MinWords=12, MaxWords=30, FragmentDelimiter=\" … \""
-
-
-def _search_pg(conn, tree, all_versions, limit, marks):
-    current = "" if all_versions else "AND v.version = a.current_version"
+def _search_pg(conn, tree, all_versions, limit, marks, window):
+    current = "WHERE v.version = a.current_version" if not all_versions else ""
+    window_sql = "LIMIT :window" if window else ""
     rows = conn.execute(
         _typed(text(
-            f"SELECT {_result_columns()}, ts_rank(f.document, q.q) AS rank "
-            "FROM version_fts f CROSS JOIN (SELECT to_tsquery('newsmon_fold', :tsq) AS q) q "
-            "JOIN article_versions v ON v.id = f.version_id "
+            f"SELECT {_result_columns()}, ts_rank(w.document, q.q) AS rank FROM ("
+            "  SELECT version_id, document FROM version_fts"
+            "  WHERE document @@ to_tsquery('newsmon_fold', :tsq)"
+            f"  ORDER BY version_id DESC {window_sql}) AS w "
+            "CROSS JOIN (SELECT to_tsquery('newsmon_fold', :tsq) AS q) q "
+            "JOIN article_versions v ON v.id = w.version_id "
             "JOIN articles a ON a.id = v.article_id JOIN sites s ON s.id = a.site_id "
-            f"WHERE f.document @@ q.q {current} "
-            "ORDER BY rank DESC, v.id DESC LIMIT :limit"
+            f"{current} ORDER BY rank DESC, v.id DESC LIMIT :limit"
         )),
-        {"tsq": to_tsquery(tree), "limit": limit},
+        {"tsq": to_tsquery(tree), "limit": limit, **({"window": window} if window else {})},
     ).all()
-    hits = [dict(r._mapping) for r in rows]
-    if not hits:
-        return hits
-    # ts_headline marks words on the original text, through the same unaccent configuration.
-    opts = f'StartSel="{_pg_opt(marks[0])}", StopSel="{_pg_opt(marks[1])}", {_HEADLINE_OPTS}'
-    title_opts = f'StartSel="{_pg_opt(marks[0])}", StopSel="{_pg_opt(marks[1])}", ' \
-                 "HighlightAll=true"
-    extra = {}
-    for row in conn.execute(
-        text(
-            "SELECT v.id, "
-            "ts_headline('newsmon_fold', coalesce(v.title, ''), q.q, :topts) AS title_hl, "
-            "ts_headline('newsmon_fold', coalesce(v.body, ''), q.q, :opts) AS body_snip, "
-            "ts_headline('newsmon_fold', coalesce(v.lead, ''), q.q, :opts) AS lead_snip "
-            "FROM article_versions v CROSS JOIN (SELECT to_tsquery('newsmon_fold', :tsq) AS q) q "
-            "WHERE v.id IN :ids"
-        ).bindparams(bindparam("ids", expanding=True)),
-        {"tsq": to_tsquery(tree), "ids": [h["version_id"] for h in hits], "opts": opts,
-         "topts": title_opts},
-    ):
-        extra[row.id] = row
-    for hit in hits:
-        row = extra[hit["version_id"]]
-        hit["title_highlighted"] = row.title_hl
-        body, lead = row.body_snip, row.lead_snip
-        hit["snippet"] = _flat(body if marks[0] in body else lead if marks[0] in lead else body)
-    return hits
-
-
-def _flat(snippet: str | None) -> str:
-    """A snippet on one line (passages may span paragraphs)."""
-    return " ".join((snippet or "").split())
-
-
-def _pg_opt(mark: str) -> str:
-    # ts_headline's option syntax: a double-quoted value; our marks are constants, but keep
-    # the string well-formed whatever a caller passes.
-    return mark.replace('"', "").replace(",", "")
+    return _decorate(conn, [dict(r._mapping) for r in rows], tree, marks)
 
 
 def rebuild_search_index(archive) -> int:

@@ -15,9 +15,11 @@ storage/migrations/versions/0003_search.py.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 
-from storage.textfold import fold_words
+from storage.textfold import fold, fold_words
 
 
 class QueryError(ValueError):
@@ -218,3 +220,91 @@ def words_of(node) -> list[Phrase]:
     if isinstance(node, Or):
         return [p for n in node.options for p in words_of(n)]
     return [p for n in node.positive for p in words_of(n)]
+
+
+# -- highlighting ----------------------------------------------------------------------------------
+# Done in Python on the original text for both backends: the stored text is what the reader
+# sees, and fetching one body per hit is cheaper than FTS5 snippet() or ts_headline (both
+# re-run the match per row). Words are compared through textfold.fold, as in the index.
+
+_TOKEN = re.compile(r"[^\W_]+")
+
+
+@lru_cache(maxsize=65536)
+def _fold_token(token: str) -> str:
+    return fold(token)
+
+
+def _match_spans(text: str, tree) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """(token spans of `text`, indexes [first, last] of tokens that match a phrase)."""
+    tokens = [(m.start(), m.end()) for m in _TOKEN.finditer(text)]
+    if not tokens:
+        return tokens, []
+    folded = [_fold_token(text[a:b]) for a, b in tokens]
+    hits: list[tuple[int, int]] = []
+    for phrase in words_of(tree):
+        words, n = phrase.words, len(phrase.words)
+        for i in range(len(folded) - n + 1):
+            ok = True
+            for k, word in enumerate(words):
+                token = folded[i + k]
+                last = k == n - 1
+                if not (token == word or (last and phrase.prefix and token.startswith(word))):
+                    ok = False
+                    break
+            if ok:
+                hits.append((i, i + n - 1))
+    hits.sort()
+    merged: list[tuple[int, int]] = []
+    for first, last in hits:
+        if merged and first <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(last, merged[-1][1]))
+        else:
+            merged.append((first, last))
+    return tokens, merged
+
+
+def _mark(text: str, tokens, hits, start: int, end: int, marks) -> str:
+    """text[start:end] with the hit token ranges inside it wrapped in marks."""
+    out, pos = [], start
+    for first, last in hits:
+        a, b = tokens[first][0], tokens[last][1]
+        if a < start or b > end:
+            continue
+        out.append(text[pos:a])
+        out.append(f"{marks[0]}{text[a:b]}{marks[1]}")
+        pos = b
+    out.append(text[pos:end])
+    return "".join(out)
+
+
+def highlight(text: str | None, tree, marks: tuple[str, str]) -> tuple[str, int]:
+    """`text` with every match marked, and the number of matches."""
+    if not text:
+        return text or "", 0
+    tokens, hits = _match_spans(text, tree)
+    return _mark(text, tokens, hits, 0, len(text), marks), len(hits)
+
+
+def snippet(text: str | None, tree, marks: tuple[str, str], words: int = 24) -> tuple[str, int]:
+    """The passage of about `words` words with the most matches (the first such), marked,
+    with "…" where it was cut; and the number of matches in the whole text."""
+    if not text:
+        return "", 0
+    tokens, hits = _match_spans(text, tree)
+    if not tokens:
+        return "", 0
+    best_first, best_count = 0, 0
+    for i, (first, _) in enumerate(hits):
+        count = sum(1 for f, last in hits[i:] if last < first + words)
+        if count > best_count:
+            best_first, best_count = first, count
+    # Start a little before the first match, so it is read in context.
+    start_token = max(0, best_first - words // 4) if hits else 0
+    end_token = min(len(tokens), start_token + words) - 1
+    start, end = tokens[start_token][0], tokens[end_token][1]
+    if end_token == len(tokens) - 1:
+        end = len(text)
+    body = _mark(text, tokens, hits, start, end, marks)
+    body = " ".join(body.split())
+    return ("…" if start_token > 0 else "") + body + ("…" if end < len(text) else ""), len(hits)

@@ -3,10 +3,11 @@
 SQLite: an FTS5 external-content table `version_fts` over article_versions (rowid = version
 id) with columns title, lead, body, authors, tags, kept in sync by triggers. The triggers fold
 the letters Unicode cannot decompose (ł -> l, ...) with nested replace(); the `unicode61
-remove_diacritics 2` tokenizer does the rest. Because the content table holds the original
-text and folding keeps word boundaries, FTS5's snippet()/highlight() mark the original words.
-Never run FTS5's 'rebuild' command on it (it would index unfolded text): call
-`storage.query_search.rebuild_index()` instead.
+remove_diacritics 2` tokenizer does the rest. The content table holds the original text and
+folding keeps word boundaries, so FTS5's snippet()/highlight() would mark the original words
+(newsmon highlights in Python instead: storage/query_search.py). Never run FTS5's
+'rebuild' command on it (it would index unfolded text): call
+`storage.queries.rebuild_search_index()` instead.
 
 PostgreSQL: a text search configuration `newsmon_fold` (a copy of `simple` with `unaccent`
 in front: PostgreSQL 15 has no Polish configuration) and a table `version_fts` of tsvectors
@@ -53,6 +54,8 @@ FTS_COLUMNS = ("title", "lead", "body", "authors", "tags")
 
 
 def _sqlite_fold(expr: str) -> str:
+    # One replace() per letter: a few passes over a body cost ~0.3 ms per version on insert,
+    # nothing next to fetching the page.
     for src, dst in EXTRA_FOLDS.items():
         expr = f"replace({expr}, '{src}', '{dst}')"
     return expr
