@@ -187,21 +187,22 @@ def _apply_filters(conn: Connection, query, flt: ArticleFilter | None):
     return query
 
 
-def _order_by(query, order: str):
+def _order_by(query, order: str, dialect: str):
     if order not in ORDERS:
         raise QueryError(f"unknown order {order!r}; expected one of {', '.join(ORDERS)}")
+    # Plain column orders, so that an index can deliver the rows in order and LIMIT stops the
+    # scan early. Articles without a date go last: SQLite sorts NULL lowest, PostgreSQL
+    # highest, hence NULLS LAST for PostgreSQL's descending orders only.
+    def desc(column):
+        return column.desc().nulls_last() if dialect == "postgresql" else column.desc()
+
     columns = {
-        "newest": (Article.published_at.desc(), Article.id.desc()),
+        "newest": (desc(Article.published_at), Article.id.desc()),
         "oldest": (Article.published_at.asc(), Article.id.asc()),
-        "changed": (Article.last_changed.desc(), Article.id.desc()),
+        "changed": (desc(Article.last_changed), Article.id.desc()),
         "versions": (Article.current_version.desc(), Article.id.desc()),
         "id": (Article.id.asc(),),
     }[order]
-    if order in ("newest", "oldest", "changed"):
-        # Articles without a date go last in both directions (NULLs sort first in SQLite).
-        nulls = {"newest": Article.published_at, "oldest": Article.published_at,
-                 "changed": Article.last_changed}[order]
-        query = query.order_by(nulls.is_(None))
     return query.order_by(*columns)
 
 
@@ -245,7 +246,7 @@ def iter_articles(
         raise QueryError("limit must be at least 1")
     with _engine(archive).connect() as conn:
         query = select(*_LISTING_COLUMNS).select_from(_current_join())
-        query = _order_by(_apply_filters(conn, query, flt), order)
+        query = _order_by(_apply_filters(conn, query, flt), order, conn.dialect.name)
         if limit is not None:
             query = query.limit(limit)
         if offset:
