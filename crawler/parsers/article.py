@@ -295,6 +295,13 @@ class ArticlePage:
         return bool(self.body_containers) or self.preview is not None
 
     @cached_property
+    def login_prompt(self) -> bool:
+        """The hard paywall's login prompt ("Masz aktywną subskrypcję? Zaloguj się ...") is
+        on the page: only a preview was served. Checked by text, so it survives redesigns."""
+        return any(not self._hidden(n.getparent())
+                   for n in self._text_nodes_with(self.profile.labels.get("login_prompt")))
+
+    @cached_property
     def truncated(self) -> bool:
         """The input stops before `</body>`/`</html>`: a cut-off download, whose end (marker,
         preview, rest of the body) is missing (fixture handmade-rp-truncated)."""
@@ -339,6 +346,12 @@ class ArticlePage:
         flag = self.meta.head_attrs.get(attr, "").strip().lower() if attr else ""
         if flag in ("true", "false"):
             return self._set("paywalled", flag == "true", META), percent
+        if self.login_prompt:
+            return self._set("paywalled", True, PATTERN), percent
+        if self.profile.sel("paywall_info").first(self.scope) is not None:
+            # The meter's data element (data-paywall-info): an analytics hook that keeps its
+            # name when classes change (fixture replica-seed-redesign).
+            return self._set("paywalled", True, SELECTOR), percent
         if body_source == SELECTOR and not self.truncated:
             # The known template rendered with no preview and no marker: a page served in full.
             self.sources["paywalled"] = SELECTOR
@@ -396,7 +409,9 @@ class ArticlePage:
         # opening paragraphs twice when it sends the full copy (preview + full, rp-anatomy.md),
         # so an opening paragraph found twice on the page is the sign that the full copy was
         # there (fixture handmade-rp-redesign).
-        complete = not self._percent[1] or repeated or self._occurs_twice(result.blocks)
+        complete = not (self.login_prompt or self._partial_layer()) and (
+            not self._percent[1] or repeated or self._occurs_twice(result.blocks)
+        )
         return result, complete, FALLBACK if result.blocks else None
 
     def _loose_related(self) -> list:

@@ -229,6 +229,7 @@ def _compile_patterns(key: str, values: list[str] | None) -> tuple[re.Pattern, .
 _DOCUMENT_SELECTORS = (
     "scope", "title", "lead", "published", "updated_box", "updated", "author_box",
     "breadcrumb", "image_box", "tags", "body", "preview", "paywall_marker", "paywall_layer",
+    "paywall_info",
 )
 _RELATIVE_SELECTORS = (
     "author_link", "image_img", "image_caption", "image_credit", "body_skip", "body_block",
@@ -302,7 +303,7 @@ def build_profile(name: str, raw: dict[str, Any]) -> SiteProfile:
             key: _compile_pattern(key, pats.get(key))
             for key in (
                 "date", "paywall_percent", "credit_prefix", "author_prefix", "author_split",
-                "hidden_style", "tag_split", "login_prompt",
+                "hidden_style", "tag_split",
             )
         },
         labels=labels,
