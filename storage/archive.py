@@ -655,12 +655,16 @@ class Archive:
             ).all()
             return [_version_dict(v, full=True) for v in rows]
 
-    def fetch_events(self, run_id: int | None = None, limit: int = 100) -> list[dict[str, Any]]:
-        """Fetch events, newest first (optionally of one run)."""
+    def fetch_events(self, run_id: int | None = None, limit: int = 100,
+                     outcomes: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+        """Fetch events, newest first (optionally of one run, or only some outcomes, e.g.
+        ("suspect", "parse_failure") for the fetches held back for inspection)."""
         with self._reader() as s:
             query = select(FetchEvent).order_by(FetchEvent.id.desc()).limit(limit)
             if run_id is not None:
                 query = query.where(FetchEvent.run_id == run_id)
+            if outcomes:
+                query = query.where(FetchEvent.outcome.in_(outcomes))
             return [_row_dict(e) for e in s.scalars(query).all()]
 
     # -- leases --------------------------------------------------------------------------
@@ -1057,8 +1061,8 @@ def _store_raw(s: Session, raw: bytes | None, content_type: str | None) -> str |
     if raw is None:
         return None
     sha = hashlib.sha256(raw).hexdigest()
-    if s.get(RawPage, sha) is not None:
-        return sha
+    if s.scalar(select(RawPage.sha256).where(RawPage.sha256 == sha)) is not None:
+        return sha  # already stored (checked without loading the blob)
     _insert_ignore(
         s,
         RawPage,

@@ -55,7 +55,21 @@ def register(sub) -> None:
     add_db_option(runs)
     runs.add_argument("--limit", type=_positive_int, default=20, metavar="N")
     runs.add_argument("--json", action="store_true", help="JSON output")
+    runs.add_argument("--suspects", action="store_true",
+                      help="list the fetches held back as suspect or unparseable instead "
+                           "(their raw HTML is kept), newest first")
+    runs.add_argument("--run", type=_positive_int, metavar="ID",
+                      help="with --suspects: only those of this run")
     runs.set_defaults(handler=cmd_runs)
+
+    accept = sub.add_parser(
+        "accept-suspect", help="confirm a suspect fetch as the article's next version",
+        description="After checking a suspect fetch (e.g. a redesign the parser now reads "
+                    "through fallbacks), make its record the article's next version.")
+    add_db_option(accept)
+    accept.add_argument("event_id", type=_positive_int, metavar="EVENT",
+                        help="fetch event id, as listed by `newsmon runs --suspects`")
+    accept.set_defaults(handler=cmd_accept_suspect)
 
     info = sub.add_parser("info", help="print the resolved configuration and archive")
     add_db_option(info)
@@ -106,6 +120,8 @@ def cmd_runs(args) -> int:
     from storage import Archive
 
     db_url, _ = resolve_db_url(args.db)
+    if args.suspects:
+        return _print_suspects(Archive.open(db_url), args)
     runs = Archive.open(db_url).runs(limit=args.limit)
     if args.json:
         print(json.dumps(runs, ensure_ascii=False, default=str, indent=2))
@@ -114,6 +130,36 @@ def cmd_runs(args) -> int:
 
     columns = ["id", "trigger", "status", "started_at", "finished_at", *RUN_COUNT_FIELDS]
     print_table(runs, columns, title="crawl runs")
+    return EXIT_OK
+
+
+def _print_suspects(archive, args) -> int:
+    from crawler.cli.output import print_json, print_table
+
+    events = archive.fetch_events(run_id=args.run, limit=args.limit,
+                                  outcomes=("suspect", "parse_failure"))
+    rows = [{"event": e["id"], "run": e["run_id"], "outcome": e["outcome"],
+             "fetched_at": e["fetched_at"], "url": e["url"], "reason": e["message"],
+             "raw_page": e["raw_page_sha"], "accepted_version": e["version"]} for e in events]
+    if args.json:
+        print_json(rows)
+    else:
+        print_table(rows, ["event", "run", "outcome", "fetched_at", "url", "reason"],
+                    title="fetches held back (raw HTML kept)")
+    return EXIT_OK
+
+
+def cmd_accept_suspect(args) -> int:
+    from crawler.config import resolve_db_url
+    from storage import Archive, ArchiveError
+
+    db_url, _ = resolve_db_url(args.db)
+    try:
+        outcome = Archive.open(db_url).accept_suspect(args.event_id)
+    except ArchiveError as exc:
+        raise CommandError(str(exc), EXIT_BAD_INPUT) from exc
+    print(f"event {args.event_id}: {outcome.kind}"
+          + (f", version {outcome.version}" if outcome.version else ""))
     return EXIT_OK
 
 

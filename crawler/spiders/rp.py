@@ -24,8 +24,10 @@ from twisted.internet.error import TimeoutError as TwistedTimeoutError
 from twisted.web._newclient import ResponseFailed
 
 from crawler import discovery
+from crawler.encoding import decode_page
 from crawler.items import ArticleFetched, ArticleGone, ArticleNotModified, FetchFailed
 from crawler.parsers import ParseError, parse_article
+from crawler.validation import page_problem
 
 RECHECK_MODES = ("all", "due", "none")
 
@@ -165,6 +167,9 @@ class RpSpider(scrapy.Spider):
                 headers["If-Modified-Since"] = known.last_modified
         return scrapy.Request(
             url, callback=self.parse_article, errback=self.article_failed, headers=headers,
+            # dont_filter: articles are deduplicated by id above; Scrapy's URL filter would
+            # silently swallow a redirect that loops back to an address already seen.
+            dont_filter=True,
             meta={"article_id": article_id, "known": known is not None, "source": source,
                   "handle_httpstatus_list": self.article_statuses},
         )
@@ -192,14 +197,15 @@ class RpSpider(scrapy.Spider):
                                 status=response.status, article_id=article_id)
             return
         content_type = _header(response, "Content-Type")
-        record, error = None, None
+        decoded = decode_page(response.body, content_type)
+        if decoded.problem:
+            self.logger.warning("%s: %s", url, decoded.problem)
+            self.crawler.stats.inc_value("newsmon/charset_problems")
+        record, error, suspect = None, None, None
         try:
-            # Scrapy decodes with the HTTP charset first, then BOM and <meta>, which is the
-            # order browsers use; raw bytes are still what the archive keeps.
-            is_text = isinstance(response, scrapy.http.TextResponse)
-            html = response.text if is_text else response.body
-            parsed = parse_article(html, url=url, site=self.site)
+            parsed = parse_article(decoded.text, url=url, site=self.site)
             record = parsed.to_dict()
+            suspect = page_problem(record, response.body, article_id, self.rules.article_id)
             record["article_id"] = article_id  # identity comes from the URL we asked for
         except ParseError as exc:
             error = str(exc)
@@ -207,7 +213,7 @@ class RpSpider(scrapy.Spider):
             site=self.site, article_id=article_id, url=url, raw=response.body, record=record,
             parse_error=error, status=response.status,
             etag=_header(response, "ETag"), last_modified=_header(response, "Last-Modified"),
-            content_type=content_type,
+            content_type=content_type, suspect_reason=suspect,
         )
 
     def article_failed(self, failure):
@@ -243,6 +249,8 @@ def classify_failure(failure) -> tuple[str, int | None]:
             return "robots", None
         if "offsite" in message or "not allowed" in message:
             return "offsite", None
+        if "redirections" in message:
+            return "redirect_loop", None
         return "ignored", None
     if failure.check(DownloadCancelledError):
         # Scrapy cancels a download that exceeds DOWNLOAD_MAXSIZE.
