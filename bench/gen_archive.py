@@ -207,7 +207,7 @@ def generate(url: str, articles: int, *, seed: int = 7, batch: int = 1000,
             # Bulk load: no fsync per transaction (a crash means regenerating anyway).
             event.listen(engine, "connect", _fast_sqlite)
             engine.dispose()
-        with _index_afterwards(engine):
+        with _index_afterwards(engine, progress):
             total_versions = _load(engine, articles, seed, batch, progress, start)
         for sql in ("ANALYZE",):
             with engine.connect() as conn:
@@ -219,7 +219,7 @@ def generate(url: str, articles: int, *, seed: int = 7, batch: int = 1000,
 
 
 @contextmanager
-def _index_afterwards(engine):
+def _index_afterwards(engine, progress: bool):
     """Load with the full-text trigger off and index everything in one statement afterwards:
     per-row trigger indexing is about twice as slow for a bulk load. The result is the same
     index (storage.queries.rebuild_search_index)."""
@@ -233,7 +233,8 @@ def _index_afterwards(engine):
             for col in ("document", "authors", "tags"):
                 conn.exec_driver_sql(f"DROP INDEX ix_version_fts_{col}")
     yield
-    print("\n  indexing ...", end="", file=sys.stderr, flush=True)
+    if progress:
+        print("\n  indexing ...", end="", file=sys.stderr, flush=True)
     if sqlite:
         rebuild_search_index(engine)
     else:

@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import IO, Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Engine, Integer, and_, bindparam, func, select, text
+from sqlalchemy import Engine, Integer, String, and_, bindparam, func, select, text, type_coerce
 from sqlalchemy import column as sa_column
 from sqlalchemy.engine import Connection
 
@@ -565,40 +565,63 @@ def iter_versions(
     """Version records of the articles `flt` selects (current versions, or every version with
     `all_versions`), by article then version, streamed in batches."""
     with _engine(archive).connect() as conn:
-        query = select(*_VERSION_COLUMNS).select_from(
-            _current_join() if not all_versions else
-            Article.__table__.join(ArticleVersion.__table__,
-                                   ArticleVersion.article_id == Article.id)
-            .join(Site.__table__, Site.id == Article.site_id)
-        )
-        if flt is not None and not flt.is_empty():
-            # Filters speak about the current version; in a history export they pick the
-            # articles, whose versions all follow.
-            if all_versions:
-                chosen = _apply_filters(conn, select(Article.id).select_from(_current_join()),
-                                        flt)
-                query = query.where(Article.id.in_(chosen))
-            else:
-                query = _apply_filters(conn, query, flt)
-        query = query.order_by(Article.id, ArticleVersion.version)
+        query = _versions_query(conn, select(*_VERSION_COLUMNS), flt, all_versions)
         for row in _stream(conn, query, batch):
             yield dict(row._mapping)
 
 
+def _versions_query(conn: Connection, query, flt: ArticleFilter | None, all_versions: bool):
+    query = query.select_from(
+        _current_join() if not all_versions else
+        Article.__table__.join(ArticleVersion.__table__, ArticleVersion.article_id == Article.id)
+        .join(Site.__table__, Site.id == Article.site_id)
+    )
+    if flt is not None and not flt.is_empty():
+        # Filters speak about the current version; in a history export they pick the
+        # articles, whose versions all follow.
+        if all_versions:
+            chosen = _apply_filters(conn, select(Article.id).select_from(_current_join()), flt)
+            query = query.where(Article.id.in_(chosen))
+        else:
+            query = _apply_filters(conn, query, flt)
+    return query.order_by(Article.id, ArticleVersion.version)
+
+
+EXPORT_FIELDS = VERSION_META + RECORD_FIELDS
+_DATE_FIELDS = ("fetched_at", "published_at", "updated_at")
+
+
 def export_records(
-    archive, flt: ArticleFilter | None = None, *, all_versions: bool = False,
+    archive, flt: ArticleFilter | None = None, *, all_versions: bool = False, batch: int = 1000,
 ) -> Iterator[dict[str, Any]]:
-    """Records for export: the record's fields (RECORD_FIELDS) plus VERSION_META, JSON-safe
-    (dates as ISO 8601 strings)."""
-    order = VERSION_META + RECORD_FIELDS
-    for row in iter_versions(archive, flt, all_versions=all_versions):
-        yield {key: _json_safe(row.get(key)) for key in order}
+    """Records for export, streamed: EXPORT_FIELDS (VERSION_META + the record's fields),
+    JSON-safe (dates as ISO 8601 strings in UTC)."""
+    columns = {c.key: c for c in _VERSION_COLUMNS}
+    with _engine(archive).connect() as conn:
+        sqlite = _is_sqlite(conn)
+        selected = []
+        for key in EXPORT_FIELDS:
+            column = columns[key]
+            if sqlite and key in _DATE_FIELDS:
+                # SQLite keeps UTC text; reading it through the DateTime type (a regex per
+                # value) costs more than the rest of the export row.
+                column = type_coerce(column, String).label(key)
+            selected.append(column)
+        query = _versions_query(conn, select(*selected), flt, all_versions)
+        positions = [EXPORT_FIELDS.index(k) for k in _DATE_FIELDS]
+        for row in _stream(conn, query, batch):
+            values = list(row)
+            for i in positions:
+                if values[i] is not None:
+                    values[i] = _iso(values[i])
+            yield dict(zip(EXPORT_FIELDS, values, strict=True))
 
 
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
+def _iso(value: Any) -> str:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return (value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)) \
+        .isoformat()
 
 
 def write_jsonl(records: Iterable[dict[str, Any]], out: IO[str]) -> int:

@@ -136,6 +136,8 @@ def register(sub) -> None:
                    help="search every version, not only the current ones")
     p.add_argument("--limit", type=_positive, default=20, metavar="N",
                    help="at most N results (default 20)")
+    p.add_argument("--rank-all", action="store_true",
+                   help="rank every match, not only the newest 2,000 (slow for common words)")
     p.add_argument("--json", action="store_true", help="JSON output")
     p.set_defaults(handler=cmd_search)
 
@@ -335,14 +337,14 @@ def cmd_search(args) -> int:
     from rich.text import Text
 
     from crawler.cli.output import cell, console, use_colour
-    from storage.queries import search
+    from storage.queries import RANK_WINDOW, search
 
     colour = use_colour()
     # Marks the terminal output restyles; JSON keeps the library's visible [ ] marks.
     marks = ("\x02", "\x03") if (colour and not args.json) else ("[", "]")
     with _Open(args) as archive:
         hits = search(archive, args.query, all_versions=args.all_versions, limit=args.limit,
-                      marks=marks)
+                      marks=marks, window=None if args.rank_all else RANK_WINDOW)
     if args.json:
         for hit in hits:
             hit.pop("version_id", None)

@@ -100,3 +100,16 @@ def test_csv_round_trip():
     write_csv([{"title": "=cmd", "authors": ["Ł"], "n": 3, "flag": True, "none": None}], out)
     back = read_csv_records(out.getvalue())
     assert back == [{"title": "=cmd", "authors": '["Ł"]', "n": "3", "flag": "true", "none": ""}]
+
+
+def test_highlight_and_snippet_mark_original_words():
+    from storage.query_search import highlight, snippet
+
+    tree = parse_query('lodz "pakt obronny" stoltenb*')
+    marked, n = highlight("W Łodzi i Łódź: Pakt obronny, Stoltenberga.", tree, ("[", "]"))
+    assert marked == "W Łodzi i [Łódź]: [Pakt obronny], [Stoltenberga]." and n == 3
+    body = " ".join(["słowo"] * 60) + " Łódź była tam. " + " ".join(["inne"] * 60)
+    passage, n = snippet(body, tree, ("<b>", "</b>"), words=10)
+    assert n == 1 and "<b>Łódź</b>" in passage
+    assert passage.startswith("…") and passage.endswith("…") and len(passage.split()) <= 11
+    assert snippet("Bez trafień.", tree, ("[", "]")) == ("Bez trafień.", 0)

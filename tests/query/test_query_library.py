@@ -224,6 +224,16 @@ def test_search_ranks_title_matches_first_and_highlights(archive):
     assert ranks == sorted(ranks, reverse=True)
 
 
+def test_search_ranking_window(archive):
+    everything = search(archive, "rosja", limit=50, window=None)
+    windowed = search(archive, "rosja", limit=50)  # fewer matches than the window: same
+    assert [h["version_id"] for h in windowed] == [h["version_id"] for h in everything]
+    newest = search(archive, "rosja", limit=5, window=5, all_versions=True)
+    assert len(newest) == 5
+    with pytest.raises(QueryError):
+        search(archive, "rosja", limit=10, window=5)
+
+
 def test_search_boolean_operators(archive):
     both = ids(search(archive, "stoltenberg korea", limit=50))
     without = ids(search(archive, "stoltenberg -korea", limit=50))
