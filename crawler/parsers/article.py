@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import cached_property
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
@@ -492,8 +492,36 @@ class ArticlePage:
                 return self._set("image", Image(url, caption, credit), source or SELECTOR)
         url, source = self._meta_image()
         if url:
-            return self._set("image", Image(url, None, None), source)
+            caption, credit = self._caption_near(url)
+            return self._set("image", Image(url, caption, credit), source)
         return None
+
+    def _caption_near(self, url: str) -> tuple[str | None, str | None]:
+        """After a redesign: the credit is the "Foto: ..." line beside the <img> that shows the
+        og:image, the caption the line before it (fixture replica-seed-redesign)."""
+        prefix = self.profile.patterns.get("credit_prefix")
+        path = urlsplit(url).path
+        if prefix is None or not path or path == "/":
+            return None, None
+        for node in self._text_nodes_with(self.profile.labels.get("credit")):
+            holder = node.getparent()
+            if node.is_tail:
+                holder = holder.getparent()
+            box = holder.getparent() if holder is not None else None
+            if box is None or not any(
+                path in (img.get("src") or "") + (img.get("data-srcset") or "")
+                + (img.get("srcset") or "") for img in box.iter("img")
+            ):
+                continue
+            text = element_text(holder, self.profile.skip_tags)
+            if not prefix.match(text):
+                continue
+            previous = holder.getprevious()
+            caption = element_text(previous) if previous is not None else ""
+            if not caption or prefix.match(caption):
+                caption = ""
+            return caption or None, prefix.sub("", text).strip() or None
+        return None, None
 
     def _img_src(self, img) -> str | None:
         # Lazy loading: src is often an inline SVG placeholder and the real URL is in data-srcset.
@@ -520,8 +548,11 @@ class ArticlePage:
     # -- assembly ------------------------------------------------------------------------------
 
     def record(self) -> ArticleRecord:
-        title, lead, authors = self.title(), self.lead(), self.authors()
-        body, complete, body_source = self.body({title, lead, *authors})
+        title, lead, authors, image = self.title(), self.lead(), self.authors(), self.image()
+        header = {title, lead, *authors}
+        if image is not None:
+            header.update((image.caption, f"Foto: {image.credit}" if image.credit else None))
+        body, complete, body_source = self.body(header)
         text = body.text
         if not title and not text:
             raise ParseError("no article content found: neither a title nor any body text")
@@ -552,7 +583,7 @@ class ArticlePage:
             paywall_percent=percent,
             body_complete=complete,
             tags=self.tags(),
-            image=self.image(),
+            image=image,
             related=body.related,
             word_count=word_count(text),
         )
