@@ -14,7 +14,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-from storage.db import make_engine
+from storage.db import make_engine, read_engine
 
 
 class MigrationError(RuntimeError):
@@ -54,7 +54,8 @@ def current_revision(target: str | Engine) -> str | None:
     """The revision the database is at; None for an empty (never migrated) database."""
     engine, owned = _engine(target)
     try:
-        with engine.connect() as conn:
+        # A read: on SQLite, a deferred transaction that does not queue behind writers.
+        with read_engine(engine).connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
     finally:
         if owned:
