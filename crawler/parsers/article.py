@@ -433,6 +433,11 @@ class ArticlePage:
         attr = self.profile.layer_type_attribute
         if not attr or not self.profile.partial_layer_types:
             return False
+        head = self.profile.paywall_head_attribute
+        if head and self.meta.head_attrs.get(head, "").strip().lower() == "false":
+            return False  # the page says it has no paywall: no layer to look for
+        if self.preview is not None:
+            return False  # the 2025 template: a preview copy, never a layer
         layer = self.profile.sel("paywall_layer").first(self.scope)
         kind = (layer.get(attr) or "").strip() if layer is not None else ""
         return kind in self.profile.partial_layer_types
