@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from storage import migrate, revisit, versioning
+from storage.compression import PageCodec, is_dict_compression
 from storage.db import make_engine, make_sessionmakers
 from storage.models import (
     ARTICLE_STATUSES,
@@ -99,6 +100,10 @@ class Archive:
         # (due_articles() computes due-ness itself and does not depend on it).
         self.revisit_policy = revisit_policy
         self._writer, self._reader = make_sessionmakers(engine)
+        # Raw-page compression state (the trained dictionary), shared by this archive's sessions.
+        self.page_codec = PageCodec(plain_level=ZSTD_LEVEL)
+        for factory in (self._writer, self._reader):
+            factory.configure(info={"page_codec": self.page_codec})
         self.host = socket.gethostname()
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -640,7 +645,7 @@ class Archive:
         """The original bytes of a stored raw page, or None."""
         with self._reader() as s:
             page = s.get(RawPage, sha256)
-            return _decompress(page) if page else None
+            return _decompress(page, s) if page else None
 
     def versions(self, site: str, article_id: str) -> list[dict[str, Any]]:
         """All versions of an article, oldest first, as plain dicts (for tests and tools;
@@ -822,8 +827,8 @@ class Archive:
             if deep:
                 for page in s.scalars(select(RawPage)).yield_per(50):
                     try:
-                        data = _decompress(page)
-                    except zstandard.ZstdError as exc:
+                        data = _decompress(page, s)
+                    except (zstandard.ZstdError, ValueError) as exc:
                         problems.append(f"raw page {page.sha256}: cannot decompress ({exc})")
                         continue
                     if hashlib.sha256(data).hexdigest() != page.sha256:
@@ -1057,20 +1062,22 @@ def _version_dict(v: ArticleVersion, *, full: bool = False) -> dict[str, Any]:
 
 
 def _store_raw(s: Session, raw: bytes | None, content_type: str | None) -> str | None:
-    """Store bytes once by sha256 (zstd-compressed); returns the key."""
+    """Store bytes once by sha256 (zstd, with the archive's dictionary once it has one; see
+    storage/compression.py); returns the key."""
     if raw is None:
         return None
     sha = hashlib.sha256(raw).hexdigest()
     if s.scalar(select(RawPage.sha256).where(RawPage.sha256 == sha)) is not None:
         return sha  # already stored (checked without loading the blob)
+    data, compression = _codec(s).compress(s, raw)
     _insert_ignore(
         s,
         RawPage,
         {
             "sha256": sha,
-            "data": zstandard.ZstdCompressor(level=ZSTD_LEVEL).compress(raw),
+            "data": data,
             "size": len(raw),
-            "compression": "zstd",
+            "compression": compression,
             "content_type": content_type,
             "encoding": _charset(content_type),
             "stored_at": utcnow(),
@@ -1080,11 +1087,20 @@ def _store_raw(s: Session, raw: bytes | None, content_type: str | None) -> str |
     return sha
 
 
-def _decompress(page: RawPage) -> bytes:
+def _codec(s: Session) -> PageCodec:
+    codec = s.info.get("page_codec")
+    if codec is None:  # a session not made by an Archive
+        codec = s.info["page_codec"] = PageCodec(plain_level=ZSTD_LEVEL)
+    return codec
+
+
+def _decompress(page: RawPage, s: Session) -> bytes:
     if page.compression == "none":
         return page.data
     if page.compression == "zstd":
         return zstandard.ZstdDecompressor().decompress(page.data, max_output_size=page.size)
+    if is_dict_compression(page.compression):
+        return _codec(s).decompress(s, page)
     raise ArchiveError(f"unknown compression {page.compression!r} for raw page {page.sha256}")
 
 
