@@ -8,6 +8,8 @@ fire ON DELETE CASCADE on the rows that refer to it.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -29,8 +31,14 @@ def alembic_config(connection=None) -> Config:
     return cfg
 
 
+@lru_cache(maxsize=1)
+def _scripts() -> ScriptDirectory:
+    # Parsed once per process: Archive.open asks for the head on every call.
+    return ScriptDirectory.from_config(alembic_config())
+
+
 def head_revision() -> str:
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    head = _scripts().get_current_head()
     assert head is not None
     return head
 
@@ -46,8 +54,7 @@ def include_name(name, type_, parent_names) -> bool:
 
 def known_revision(revision: str) -> bool:
     """Whether this code has a migration script for `revision`."""
-    script = ScriptDirectory.from_config(alembic_config())
-    return any(rev.revision == revision for rev in script.walk_revisions())
+    return any(rev.revision == revision for rev in _scripts().walk_revisions())
 
 
 def current_revision(target: str | Engine) -> str | None:
