@@ -73,7 +73,7 @@ class BodyExtractor:
         )
 
     def _add_related(self, link: RelatedLink | None) -> None:
-        # The same card can appear twice in one article (see fixture replica-readmore-twice).
+        # The same card can appear twice in one article (fixture replica-card-twice).
         if link is not None and link.url not in self._seen_urls:
             self._seen_urls.add(link.url)
             self.result.related.append(link)

@@ -83,7 +83,10 @@ def build_tree(data: str | bytes) -> tuple[str, etree._Element]:
     if not stripped:
         raise ParseError("empty input: no HTML to parse")
     sample = stripped[:8192]
-    if len(_CONTROL.findall(sample)) > max(8, len(sample) // 100) or "\ufffd" * 4 in sample:
+    # Binary data decoded as text is full of control characters and U+FFFD; a page with a few
+    # bad bytes (a mis-declared charset) is not, and is parsed as far as it goes.
+    if (len(_CONTROL.findall(sample)) > max(8, len(sample) // 100)
+            or sample.count("\ufffd") > max(16, len(sample) // 10)):
         raise ParseError("input looks binary, not HTML")
     if sample[0] in "{[" and _is_json(stripped):
         raise ParseError("input is JSON, not HTML")

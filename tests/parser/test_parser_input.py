@@ -78,6 +78,15 @@ def test_bad_bytes_do_not_crash():
     assert "Stolten\ufffd\ufffdberga" in record.body
 
 
+def test_undeclared_legacy_charset_is_read_with_replacement_characters():
+    # A windows-1250 page without <meta charset>: decoded as UTF-8 (the default) with U+FFFD
+    # for the Polish letters, not rejected as binary.
+    data = SEED.replace('<meta charset="utf-8">', "").encode("cp1250", errors="xmlcharrefreplace")
+    record = parse_article(data)
+    assert record.title.startswith("Sekretarz generalny NATO reaguje na pakt obronny")
+    assert "\ufffd" in record.title
+
+
 def test_unknown_declared_charset_falls_back_to_utf8():
     data = SEED.replace('<meta charset="utf-8">', '<meta charset="x-no-such">').encode("utf-8")
     assert parse_article(data).title == TITLE
