@@ -225,50 +225,52 @@ def words_of(node) -> list[Phrase]:
 # -- highlighting ----------------------------------------------------------------------------------
 # Done in Python on the original text for both backends: the stored text is what the reader
 # sees, and fetching one body per hit is cheaper than FTS5 snippet() or ts_headline (both
-# re-run the match per row). Words are compared through textfold.fold, as in the index.
+# re-run the match per row). The text is folded character for character (same length, so
+# offsets carry over) with textfold.fold's single-letter results, and the folded query words
+# are found in it as literals. (Letters folding to two, like ß -> ss, are not highlighted.)
 
-_TOKEN = re.compile(r"[^\W_]+")
-
-
-@lru_cache(maxsize=65536)
-def _fold_token(token: str) -> str:
-    return fold(token)
+_WORDCHAR = re.compile(r"[^\W_]")
 
 
-def _match_spans(text: str, tree) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-    """(token spans of `text`, indexes [first, last] of tokens that match a phrase)."""
-    tokens = [(m.start(), m.end()) for m in _TOKEN.finditer(text)]
-    if not tokens:
-        return tokens, []
-    folded = [_fold_token(text[a:b]) for a, b in tokens]
-    hits: list[tuple[int, int]] = []
-    for phrase in words_of(tree):
-        words, n = phrase.words, len(phrase.words)
-        for i in range(len(folded) - n + 1):
-            ok = True
-            for k, word in enumerate(words):
-                token = folded[i + k]
-                last = k == n - 1
-                if not (token == word or (last and phrase.prefix and token.startswith(word))):
-                    ok = False
-                    break
-            if ok:
-                hits.append((i, i + n - 1))
-    hits.sort()
-    merged: list[tuple[int, int]] = []
-    for first, last in hits:
-        if merged and first <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(last, merged[-1][1]))
-        else:
-            merged.append((first, last))
-    return tokens, merged
+@lru_cache(maxsize=1)
+def _fold_table() -> dict[int, str]:
+    table = {}
+    for code in range(0x80, 0x250):
+        folded = fold(chr(code))
+        if len(folded) == 1 and folded != chr(code):
+            table[code] = folded
+    table[0x130] = "i"  # İ: the one letter whose lower() is two characters
+    return table
 
 
-def _mark(text: str, tokens, hits, start: int, end: int, marks) -> str:
-    """text[start:end] with the hit token ranges inside it wrapped in marks."""
+def _fold_same_length(text: str) -> str | None:
+    folded = text.translate(_fold_table()).lower()
+    return folded if len(folded) == len(text) else None
+
+
+@lru_cache(maxsize=256)
+def _pattern_for(phrases: tuple) -> re.Pattern | None:
+    options = []
+    for phrase in phrases:
+        words = [re.escape(w) for w in phrase.words]
+        tail = r"[^\W_]*" if phrase.prefix else r"(?![^\W_])"
+        options.append(r"[\W_]+".join(words) + tail)
+    # Literals first (fast scanning); the word start is checked on each match.
+    return re.compile("|".join(f"(?:{o})" for o in options)) if options else None
+
+
+def _matches(text: str, tree) -> list[tuple[int, int]]:
+    pattern = _pattern_for(tuple(words_of(tree)))
+    folded = _fold_same_length(text) if pattern else None
+    if folded is None:
+        return []
+    return [m.span() for m in pattern.finditer(folded)
+            if m.start() == 0 or not _WORDCHAR.match(folded, m.start() - 1)]
+
+
+def _mark(text: str, spans, start: int, end: int, marks) -> str:
     out, pos = [], start
-    for first, last in hits:
-        a, b = tokens[first][0], tokens[last][1]
+    for a, b in spans:
         if a < start or b > end:
             continue
         out.append(text[pos:a])
@@ -282,29 +284,30 @@ def highlight(text: str | None, tree, marks: tuple[str, str]) -> tuple[str, int]
     """`text` with every match marked, and the number of matches."""
     if not text:
         return text or "", 0
-    tokens, hits = _match_spans(text, tree)
-    return _mark(text, tokens, hits, 0, len(text), marks), len(hits)
+    spans = _matches(text, tree)
+    return _mark(text, spans, 0, len(text), marks), len(spans)
 
 
 def snippet(text: str | None, tree, marks: tuple[str, str], words: int = 24) -> tuple[str, int]:
-    """The passage of about `words` words with the most matches (the first such), marked,
-    with "…" where it was cut; and the number of matches in the whole text."""
+    """A passage of about `words` words around the densest cluster of matches (the first such),
+    marked, with "…" where it was cut; and the number of matches in the whole text."""
     if not text:
         return "", 0
-    tokens, hits = _match_spans(text, tree)
-    if not tokens:
-        return "", 0
-    best_first, best_count = 0, 0
-    for i, (first, _) in enumerate(hits):
-        count = sum(1 for f, last in hits[i:] if last < first + words)
+    spans = _matches(text, tree)
+    width = words * 8  # characters: Polish words average about 7 plus a space
+    best, best_count = 0, 0
+    for i, (a, _) in enumerate(spans):
+        count = sum(1 for x, y in spans[i:] if y <= a + width)
         if count > best_count:
-            best_first, best_count = first, count
-    # Start a little before the first match, so it is read in context.
-    start_token = max(0, best_first - words // 4) if hits else 0
-    end_token = min(len(tokens), start_token + words) - 1
-    start, end = tokens[start_token][0], tokens[end_token][1]
-    if end_token == len(tokens) - 1:
-        end = len(text)
-    body = _mark(text, tokens, hits, start, end, marks)
-    body = " ".join(body.split())
-    return ("…" if start_token > 0 else "") + body + ("…" if end < len(text) else ""), len(hits)
+            best, best_count = a, count
+    start = max(0, best - width // 4) if spans else 0
+    end = min(len(text), start + width)
+    # Whole words only: move the cut points to the nearest space.
+    if start > 0:
+        space = text.find(" ", start)
+        start = space + 1 if 0 <= space < best or not spans else start
+    if end < len(text):
+        space = text.rfind(" ", start, end)
+        end = space if space > start and (not spans or space >= spans[0][1]) else end
+    passage = " ".join(_mark(text, spans, start, end, marks).split())
+    return ("…" if start > 0 else "") + passage + ("…" if end < len(text) else ""), len(spans)
