@@ -145,3 +145,38 @@ def unused_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def test_scrapy_crawl_from_the_repository_root(replica, tmp_path):
+    import subprocess
+    import sys
+
+    from tests.crawl.helpers import REPO
+
+    db_path = tmp_path / "scrapy.db"
+    proc = subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "rp", "-a", f"base_url={replica.base_url}",
+         "-s", f"NEWSMON_DB={db_path}", "-s", "DOWNLOAD_DELAY=0",
+         "-s", "AUTOTHROTTLE_ENABLED=0", "-L", "WARNING"],
+        cwd=REPO, capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    db_url = f"sqlite:///{db_path}"
+    assert set(articles(db_url)) == section_ids(replica)
+    # The same archive is then readable and writable by the newsmon CLI.
+    again = crawl(replica.base_url, db_url, "--recheck", "all")
+    assert again.returncode == 0 and again.run["new_versions"] == 0
+    assert again.run["not_modified"] == len(section_ids(replica))
+
+
+def test_due_recheck_follows_the_revisit_policy(replica, sqlite_url):
+    # Replica articles are months old (past the 90-day horizon) except one published now,
+    # which the first tier re-checks on every run.
+    assert crawl(replica.base_url, sqlite_url).returncode == 0
+    fresh = replica.site.add_article(title="Artykuł opublikowany przed chwilą")
+    assert crawl(replica.base_url, sqlite_url).returncode == 0
+    replica.clear_log()
+    result = crawl(replica.base_url, sqlite_url, "--recheck", "due")
+    assert result.returncode == 0
+    fetched = [r.path for r in replica.requests if SECTION_ARTICLE.match(r.path)]
+    assert len(fetched) == 1 and f"art{fresh}" in fetched[0]
+    assert result.run["not_modified"] == 1
