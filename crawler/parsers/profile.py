@@ -1,5 +1,5 @@
-"""Site profiles for the parser: the `[selectors]`, `[patterns]`, `[body]` and `[paywall]` tables
-of `config/sites/<name>.toml`, compiled once per process.
+"""Site profiles for the parser: the `[selectors]`, `[labels]`, `[patterns]`, `[body]` and
+`[paywall]` tables of `config/sites/<name>.toml`, compiled once per process.
 
 A selector value is a CSS selector or a list of them; a list is tried in order and the first one
 that matches wins (that is how both rp.pl template generations live side by side, and how a third
@@ -251,8 +251,8 @@ class SiteProfile:
     # label + date regexes built from them.
     labels: dict[str, str] = field(default_factory=dict)
     label_dates: dict[str, re.Pattern] = field(default_factory=dict)
-    noise_blocks: tuple[re.Pattern, ...] = ()
-    noise: re.Pattern | None = None  # all noise_blocks as one alternation: one search a block
+    # [patterns].noise_blocks as one alternation: one search per block
+    noise: re.Pattern | None = None
     paywall_head_attribute: str | None = None
     # Attribute of the paywall layer naming its type, and the types that mean the server sent
     # only part of the body.
@@ -260,7 +260,6 @@ class SiteProfile:
     partial_layer_types: frozenset[str] = frozenset()
     jsonld_access: bool = True
     generic_body: bool = True
-    min_body_chars: int = 0
 
     def sel(self, key: str) -> Selector:
         return self.selectors[key]
@@ -286,6 +285,7 @@ def build_profile(name: str, raw: dict[str, Any]) -> SiteProfile:
         for k, v in labels.items()
         if date is not None and k in ("published", "updated")
     }
+    noise = _compile_patterns("noise_blocks", pats.get("noise_blocks"))
     tz_name = site.get("timezone") or None
     try:
         tz = ZoneInfo(tz_name) if tz_name else None
@@ -308,7 +308,6 @@ def build_profile(name: str, raw: dict[str, Any]) -> SiteProfile:
         },
         labels=labels,
         label_dates=label_dates,
-        noise_blocks=(noise := _compile_patterns("noise_blocks", pats.get("noise_blocks"))),
         noise=re.compile("|".join(f"(?:{p.pattern})" for p in noise), re.IGNORECASE)
         if noise else None,
         paywall_head_attribute=paywall.get("head_attribute") or None,
@@ -316,7 +315,6 @@ def build_profile(name: str, raw: dict[str, Any]) -> SiteProfile:
         partial_layer_types=frozenset(paywall.get("partial_layer_types") or ()),
         jsonld_access=bool(paywall.get("jsonld_access", True)),
         generic_body=bool(body.get("generic_fallback", True)),
-        min_body_chars=int(body.get("min_chars", 0)),
     )
 
 
