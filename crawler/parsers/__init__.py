@@ -8,6 +8,7 @@ Public API:
         Raises ParseError (not an article page: empty, binary, JSON, plain text, no content)
         and crawler.config.ConfigError (unknown or broken profile).
     load_profile(site) -> SiteProfile      (compiled once per process, cached)
+    build_profile(name, toml_dict) -> SiteProfile   (a profile from a dict, e.g. in tests)
     ArticleRecord, Image, RelatedLink, ParseError, PARSER_VERSION
 
 Layout:
@@ -24,7 +25,7 @@ paywall signals. A new template or site is a config change; see config/sites/rp.
 """
 
 from crawler.parsers.article import parse_article
-from crawler.parsers.profile import SiteProfile, load_profile
+from crawler.parsers.profile import SiteProfile, build_profile, load_profile
 from crawler.parsers.record import PARSER_VERSION, ArticleRecord, Image, ParseError, RelatedLink
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "ParseError",
     "RelatedLink",
     "SiteProfile",
+    "build_profile",
     "load_profile",
     "parse_article",
 ]

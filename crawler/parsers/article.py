@@ -596,14 +596,17 @@ class ArticlePage:
         return record
 
 
-def parse_article(html: str | bytes, url: str | None = None, site: str = "rp") -> ArticleRecord:
+def parse_article(
+    html: str | bytes, url: str | None = None, site: str | SiteProfile = "rp"
+) -> ArticleRecord:
     """Parse one article page into an ArticleRecord.
 
     `html` may be text or raw bytes (decoded by BOM, then `<meta charset>`, then UTF-8);
     `url` is where the page was fetched (the canonical URL is used when absent); `site` names a
-    profile in config/sites/. Raises ParseError for input that is not a readable article page
-    and crawler.config.ConfigError for an unknown or broken profile.
+    profile in config/sites/ (or is a SiteProfile built with `build_profile`). Raises ParseError
+    for input that is not a readable article page and crawler.config.ConfigError for an unknown
+    or broken profile.
     """
-    profile = load_profile(site)
+    profile = site if isinstance(site, SiteProfile) else load_profile(site)
     text, root = build_tree(html)
     return ArticlePage(text, root, profile, url).record()

@@ -198,8 +198,8 @@ def _to_xpath(key: str, text: str, relative: bool) -> str:
 def compile_selector(key: str, value: str | list[str] | None, relative: bool = False) -> Selector:
     if value is None or value == "":
         return Selector(key)
-    values = [value] if isinstance(value, str) else list(value)
-    if not all(isinstance(v, str) for v in values):
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
         raise ConfigError(f"selector {key!r}: expected a string or a list of strings")
     exprs = [_to_xpath(key, v, relative) for v in values if v.strip()]
     if not exprs:
