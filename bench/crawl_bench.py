@@ -444,7 +444,37 @@ def profile(n: int, top: int = 25) -> dict:
             for (p, ln, fn), v in items]
         out[name] = {"cpu_ms_per_article": round(total / max(archived, 1) * 1e3, 3),
                      "own_time": fmt(rows, 2), "cumulative": fmt(cum, 3)}
+        parts = BREAKDOWN[name]
+        out[name]["breakdown_share"] = {
+            label: round(sum(v[3] for (p, _ln, fn), v in stats.stats.items()
+                             if fn == func and p.endswith(suffix)) / total, 3)
+            for label, (suffix, func) in parts.items()}
     return out
+
+
+# Where a crawl's CPU goes: cumulative time of these functions as a share of their thread.
+BREAKDOWN = {
+    "reactor_thread": {
+        "spider: article callback (decode, parse, validate)": ("spiders/rp.py", "parse_article"),
+        "  of which parse_article (the parser)": ("parsers/article.py", "parse_article"),
+        "spider: sitemap callbacks": ("spiders/rp.py", "parse_sitemap"),
+        "  of which known_article() lookups (one query per URL)": ("storage/archive.py",
+                                                                   "known_article"),
+        "start-up: imports": ("<frozen importlib._bootstrap>", "_find_and_load"),
+    },
+    "writer_threads": {
+        "archive.record_fetch (one transaction per article)": ("storage/archive.py",
+                                                               "record_fetch"),
+        "  raw page: hash, compress, insert": ("storage/archive.py", "_store_raw"),
+        "  of which zstd compress": ("~", "<method 'compress' of "
+                                          "'zstandard.backend_c.ZstdCompressor' objects>"),
+        "  article row lock/insert": ("storage/archive.py", "_article_for_update"),
+        "  url bookkeeping": ("storage/archive.py", "_touch_url"),
+        "  INSERT .. ON CONFLICT helper": ("storage/archive.py", "_insert_ignore"),
+        "  ORM flush (unit of work)": ("sqlalchemy/orm/session.py", "_flush"),
+        "  SQLite driver execute": ("~", "<method 'execute' of 'sqlite3.Cursor' objects>"),
+    },
+}
 
 
 def _short(path: str) -> str:
