@@ -760,3 +760,18 @@ def test_optional_gzip(replica):
     status, headers, body = fetch(url, {"Accept-Encoding": "gzip"})
     assert headers["Content-Encoding"] == "gzip" and gzip.decompress(body) == plain_body
     assert "Content-Encoding" not in fetch(url)[1]
+
+
+def test_sitemap_lastmod_follows_edits(replica):
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+
+    def lastmod(aid):
+        root = ET.fromstring(fetch(replica.url("/sitemaps/sitemap-dyplomacja-1.xml"))[2])
+        for url in root.findall("s:url", ns):
+            if f"art{aid}-" in url.findtext("s:loc", namespaces=ns):
+                return url.findtext("s:lastmod", namespaces=ns)
+
+    before = lastmod(SEED)
+    assert before == "2024-06-20T06:01:00+02:00"
+    replica.site.edit_title(SEED, "Po edycji")
+    assert lastmod(SEED) > before

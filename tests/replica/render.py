@@ -704,7 +704,8 @@ def home_page(site) -> str:
 
 
 def _lastmod(a: Article) -> str:
-    return warsaw_iso(a.updated if (a.updated and a.update_visible) else a.published)
+    # The CMS's own modification time: edits show here even when no "Aktualizacja" is shown.
+    return a.last_modified.astimezone(WARSAW).isoformat(timespec="seconds")
 
 
 def _feed_items(site, limit: int) -> list[Article]:

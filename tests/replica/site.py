@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 import re
 import threading
@@ -53,8 +54,6 @@ EMBEDS = [
 
 
 def _img(seed: str) -> str:
-    import hashlib
-
     h = hashlib.md5(seed.encode()).hexdigest()
     return f"https://i.gremicdn.pl/image/free/{h}/?t=resize:fill:1200:716,enlarge:1"
 
