@@ -81,6 +81,7 @@ def extract(page: str) -> dict:
     meta = doc.cssselect("p.blog--meta, p.article--meta")[0]
     upd = meta.cssselect("#liveRetainAtContainer")[0]
     jsonld = json.loads(doc.cssselect('script[type="application/ld+json"]')[0].text)
+    names = texts(".author p.name")
     cards, seen = [], set()
     for c in doc.cssselect(".articleBody .content--excerpt a.title"):
         if c.get("href") not in seen:
@@ -94,9 +95,7 @@ def extract(page: str) -> dict:
         "updated": None if "display: none" in (upd.get("style") or "")
         else texts("#liveRetainAtContainerInner")[0],
         "percent": int(re.search(r"(\d+)%", marker[0]).group(1)) if marker else None,
-        "authors": [plain(lxml.html.tostring(e, encoding="unicode")).strip(", ")
-                    for e in doc.cssselect(".author p.name")]
-        and [x.strip() for x in texts(".author p.name")[0].split(",")],
+        "authors": [x.strip() for x in names[0].split(",")] if names else [],
         "tags": texts('[data-mrf-section="Article / Tags"] a'),
         "credit": (texts(".blog--image .image--author, .article--image .image--author") or [""])[0],
         "caption": (texts(".blog--image .article--media--lead, .article--image "
@@ -278,7 +277,7 @@ def test_templates_and_paywall_variants(replica_session):
     meter = get_html(server, site.case("meter_2025_jeszcze").path)
     assert re.search(r"Pozostało jeszcze 89% artykułu", meter)
     assert len(extract(meter)["doc"].cssselect(".paywallAccessWrapper .articleBody")) == 3
-    assert "data-paywall-info" in meter and "2 / 3" in meter or "/ 3 " in meter
+    assert "data-paywall-info" in meter and re.search(r"> \d / 3 <", meter)
 
     hard = get_html(server, site.case("hard_paywall").path)
     assert "Masz aktywną subskrypcję? <a" in hard and "Zaloguj się" in hard
