@@ -118,7 +118,7 @@ class ArticlePage:
         pattern = self.profile.id_pattern
         if pattern is None:
             return None
-        for candidate in (self.canonical_url, self.given_url):
+        for candidate in (self.canonical_url, self.given_url, self.url()):
             m = pattern.search(candidate or "")
             if m:
                 value = m.groupdict().get("article_id") or m.group(m.lastindex or 0)

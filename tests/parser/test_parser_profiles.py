@@ -78,3 +78,14 @@ def test_shipped_profiles_load():
         assert profile.name == name
     assert load_profile("rp").timezone.key == "Europe/Warsaw"
     assert load_profile("generic").id_pattern is None
+
+
+def test_generic_profile_with_a_site_specific_id_pattern():
+    with (REPO / "config" / "sites" / "generic.toml").open("rb") as fh:
+        raw = tomllib.load(fh)
+    raw["site"]["id_pattern"] = r"-a-(?P<article_id>\d+)\.html$"
+    profile = build_profile("morgenblatt", raw)
+    page = (PAGES / "generic-meta-jsonld-only" / "page.html").read_bytes()
+    record = parse_article(page, site=profile)
+    assert record.article_id == "771234"  # from og:url .../eu-gipfel-einigung-a-771234.html
+    assert record.site == "morgenblatt"
