@@ -773,3 +773,14 @@ def test_sitemap_lastmod_follows_edits(replica):
     assert before == "2024-06-20T06:01:00+02:00"
     replica.site.edit_title(SEED, "Po edycji")
     assert lastmod(SEED) > before
+
+
+@pytest.mark.parametrize("template", ["2025", "2026"])
+@pytest.mark.parametrize("paywall", ["open", "meter", "layer", "layer_partial", "hard"])
+def test_every_mode_in_both_templates_matches_ground_truth(replica, template, paywall):
+    """Modes documented for one template must still render truthfully in the other."""
+    aid = replica.site.add_article(f"Tryb {paywall} w szablonie {template}", template=template,
+                                   paywall=paywall, paywall_percent=61)
+    check_against_truth(replica, aid)
+    replica.site.serve_preview_only(aid)
+    check_against_truth(replica, aid)

@@ -182,9 +182,16 @@ class Article:
     # --- derived facts ---------------------------------------------------------------------
 
     @property
+    def preview_served(self) -> bool:
+        """Only the preview reaches the page: hard paywall, or a 2025 metered page served to a
+        non-subscriber. (The marker and the preview copy belong to the 2025 template; a 2026
+        page in "meter" mode behaves like "layer".)"""
+        return self.paywall == "hard" or (
+            self.preview_only and self.paywall == "meter" and self.template == "2025")
+
+    @property
     def body_complete(self) -> bool:
-        return not (self.paywall in ("hard", "layer_partial") or
-                    (self.preview_only and self.paywall == "meter"))
+        return not (self.preview_served or self.paywall == "layer_partial")
 
     @property
     def paywalled(self) -> bool:
@@ -195,14 +202,15 @@ class Article:
 
     def served_blocks(self) -> list[Block]:
         """The body blocks that reach the reader's HTML in the current serve mode."""
-        if self.paywall == "hard" or (self.preview_only and self.paywall == "meter"):
+        if self.preview_served:
             return self.preview_blocks()
         if self.paywall == "layer_partial":
             return self.blocks[: self.partial_blocks]
         return self.blocks
 
     def shows_marker(self) -> bool:
-        return self.paywall == "meter" and self.paywall_percent is not None
+        return (self.paywall == "meter" and self.template == "2025"
+                and self.paywall_percent is not None)
 
     def jsonld_date_values(self) -> dict[str, datetime]:
         """JSON-LD dates as the real pages get them wrong (rp-anatomy.md): 2026 pages put the

@@ -507,7 +507,7 @@ def article_2025(site, a: Article, r: random.Random, ids: list[str]) -> str:
         "</div></div></div>"
     )
     hard = a.paywall == "hard"
-    preview_only = a.preview_only and a.paywall == "meter"
+    preview_only = a.preview_served and not hard
     footer_tags = f'<div class="clear-both"></div>{article_footer(a)}\n{tags_html(a, "2025")}'
     sections = []
     if not (hard or preview_only):
@@ -547,7 +547,7 @@ def article_2025(site, a: Article, r: random.Random, ids: list[str]) -> str:
 
 
 def article_2026(site, a: Article, r: random.Random, ids: list[str]) -> str:
-    pairs = served_pairs(a, ids)
+    pairs = served_pairs(a, ids, preview=a.preview_served)
     ptype = {"open": "", "layer": "need_normal_access", "layer_partial": "preview",
              "hard": "need_premium_access", "meter": "preview"}[a.paywall]
     return (
