@@ -150,12 +150,11 @@ class ArchiveRunExtension:
         run = ctx.archive.get_run(ctx.run_id)
         attempted = ctx.articles_attempted
         max_ratio = float(section("crawl").get("max_error_ratio", 0.5))
-        handled = run["pages_fetched"] + run["not_modified"] + run["gone"]
         if attempted == 0 and run["errors"]:
             return "failed", "no article could be reached (site down or discovery failed)"
         if attempted and ctx.article_failures / attempted > max_ratio:
             return "failed", f"{ctx.article_failures} of {attempted} article fetches failed"
-        if run["pages_fetched"] and not ctx.parsed_pages and not handled - run["pages_fetched"]:
+        if run["pages_fetched"] and not ctx.parsed_pages:
             return "failed", "pages were fetched but none could be parsed"
         if reason not in ("finished", "closespider_itemcount", "closespider_pagecount"):
             return "failed", f"spider closed: {reason}"
