@@ -257,8 +257,9 @@ def _pg_parallel_index(engine, mig, workers: int = 2) -> None:
     if lo is None:
         return
     step = (hi - lo) // workers + 1
-    sql = ("INSERT INTO version_fts (version_id, document, authors, tags) "
-           f"SELECT {mig._pg_values('v')} FROM article_versions AS v "
+    head = importlib.import_module("storage.migrations.versions.0006_pg_search_head")
+    sql = ("INSERT INTO version_fts (version_id, document, authors, tags, head) "
+           f"SELECT {head.pg_values('v')} FROM article_versions AS v "
            "WHERE v.id >= %(lo)s AND v.id < %(hi)s")
 
     def work(start: int) -> None:

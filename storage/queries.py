@@ -22,6 +22,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
 from typing import IO, Any
@@ -113,6 +114,17 @@ def _engine(target: Any) -> Engine:
     if not isinstance(engine, Engine):
         raise TypeError(f"expected an Archive or an Engine, got {type(target).__name__}")
     return read_engine(engine)
+
+
+@contextmanager
+def _reading(target: Any) -> Iterator[Connection]:
+    """A read-only connection for one query function. On PostgreSQL, parallel workers are
+    switched off for its transaction: these are small indexed queries, and starting workers
+    cost more than the whole query (tens of ms on a busy machine)."""
+    with _engine(target).connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
+        yield conn
 
 
 def _is_sqlite(conn: Connection) -> bool:
@@ -209,23 +221,37 @@ def _fts_count(conn: Connection, column: str, value: str) -> int:
     ) or 0
 
 
-def _order_by(query, order: str, dialect: str):
+def _order_key(order: str):
+    """(nullable sort column or None, the full ORDER BY) for a listing order."""
     if order not in ORDERS:
         raise QueryError(f"unknown order {order!r}; expected one of {', '.join(ORDERS)}")
-    # Plain column orders, so that an index can deliver the rows in order and LIMIT stops the
-    # scan early. Articles without a date go last: SQLite sorts NULL lowest, PostgreSQL
-    # highest, hence NULLS LAST for PostgreSQL's descending orders only.
-    def desc(column):
-        return column.desc().nulls_last() if dialect == "postgresql" else column.desc()
-
-    columns = {
-        "newest": (desc(Article.published_at), Article.id.desc()),
-        "oldest": (Article.published_at.asc(), Article.id.asc()),
-        "changed": (desc(Article.last_changed), Article.id.desc()),
-        "versions": (Article.current_version.desc(), Article.id.desc()),
-        "id": (Article.id.asc(),),
+    return {
+        "newest": (Article.published_at, (Article.published_at.desc(), Article.id.desc())),
+        "oldest": (Article.published_at, (Article.published_at.asc(), Article.id.asc())),
+        "changed": (Article.last_changed, (Article.last_changed.desc(), Article.id.desc())),
+        "versions": (None, (Article.current_version.desc(), Article.id.desc())),
+        "id": (None, (Article.id.asc(),)),
     }[order]
-    return query.order_by(*columns)
+
+
+def _ordered_ids(conn: Connection, query, order: str, limit: int | None,
+                 offset: int) -> list[int]:
+    """Article ids of `query` in listing order. Articles whose sort date is missing come last,
+    fetched by a second query: a plain `ORDER BY date DESC` is what an index on the date can
+    serve on both backends (NULLS LAST would need a dedicated index on PostgreSQL, and
+    SQLite and PostgreSQL disagree on where NULLs go)."""
+    nullable, columns = _order_key(order)
+    want = None if limit is None else limit + offset
+    if nullable is None:
+        ids = list(conn.scalars(query.order_by(*columns).limit(want)))
+    else:
+        ids = list(conn.scalars(query.where(nullable.is_not(None)).order_by(*columns)
+                                .limit(want)))
+        if want is None or len(ids) < want:
+            rest = None if want is None else want - len(ids)
+            ids += conn.scalars(query.where(nullable.is_(None)).order_by(*columns[1:])
+                                .limit(rest))
+    return ids[offset:]
 
 
 _LISTING_COLUMNS = (
@@ -266,18 +292,14 @@ def iter_articles(
     """Like list_articles, streamed."""
     if limit is not None and limit < 1:
         raise QueryError("limit must be at least 1")
-    with _engine(archive).connect() as conn:
+    _order_key(order)  # a bad order is bad input before any query runs
+    with _reading(archive) as conn:
         # Two steps: the ids in order first (narrow rows, so a sort over many candidates
         # stays cheap), then the columns shown, for those ids only. Version rows are wide
         # (the body sits before authors and tags), and reading them for every candidate of a
         # filter was what made listings slow.
-        query = select(Article.id).select_from(_current_join())
-        query = _order_by(_apply_filters(conn, query, flt), order, conn.dialect.name)
-        if limit is not None:
-            query = query.limit(limit)
-        if offset:
-            query = query.offset(offset)
-        ids = list(conn.scalars(query))
+        query = _apply_filters(conn, select(Article.id).select_from(_current_join()), flt)
+        ids = _ordered_ids(conn, query, order, limit, offset)
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
             rows = {
@@ -308,7 +330,7 @@ def resolve_article(archive, ref: str | int, *, site: str | None = None) -> int:
     ref = str(ref).strip()
     if not ref:
         raise QueryError("empty article reference")
-    with _engine(archive).connect() as conn:
+    with _reading(archive) as conn:
         # Naming the site ids lets the unique (site_id, article_id) index answer the lookup.
         sites = select(Site.id) if not site else select(Site.id).where(Site.name == site)
         site_ids = list(conn.scalars(sites))
@@ -387,7 +409,7 @@ def get_version(archive, ref: str | int, version: int | None = None) -> dict[str
     fields plus id, version, versions, status, fetched_at, content_hash, changed_fields,
     raw_page_sha. Raises QueryError for an unknown article or version."""
     article = resolve_article(archive, ref)
-    with _engine(archive).connect() as conn:
+    with _reading(archive) as conn:
         query = _version_query().where(ArticleVersion.article_id == article)
         if version is None:
             query = query.where(ArticleVersion.version == Article.current_version)
@@ -406,7 +428,7 @@ def list_versions(archive, ref: str | int) -> list[dict[str, Any]]:
     """An article's version history, oldest first: version, fetched_at, content_hash,
     changed_fields (["*"] for version 1), title, paywall_percent, word_count."""
     article = resolve_article(archive, ref)
-    with _engine(archive).connect() as conn:
+    with _reading(archive) as conn:
         rows = conn.execute(
             select(
                 ArticleVersion.version,
@@ -457,7 +479,7 @@ SNIPPET_MARKS = ("[", "]")
 
 
 # Matches ranked per query: the newest RANK_WINDOW matching versions (see search()).
-RANK_WINDOW = 2000
+RANK_WINDOW = 500
 
 
 def search(
@@ -472,7 +494,7 @@ def search(
     the lead), with matches between `marks`. Raises QueryError for a malformed query.
 
     Ranking covers the newest `window` matching versions, so that a word in half the archive
-    ("Rosja") costs what a rare one does: its 2,000 most recent matches are ranked, which
+    ("Rosja") costs what a rare one does: its 500 most recent matches are ranked, which
     suits news. Within them, SQLite ranks matches in the title above the lead above the body,
     newest first in each tier; PostgreSQL uses ts_rank with the same weights (title A, lead
     B, body C). `window=None` ranks every match, by bm25 on SQLite: exact but slow for
@@ -482,7 +504,7 @@ def search(
     if window is not None and window < limit:
         raise QueryError("the ranking window must be at least the limit")
     tree = parse_query(query)
-    with _engine(archive).connect() as conn:
+    with _reading(archive) as conn:
         if _is_sqlite(conn):
             hits = _search_sqlite(conn, tree, all_versions, limit, marks, window)
         else:
@@ -578,22 +600,55 @@ def _decorate(conn: Connection, hits: list[dict[str, Any]], tree, marks) -> list
 
 
 def _search_pg(conn, tree, all_versions, limit, marks, window):
-    current = "WHERE v.version = a.current_version" if not all_versions else ""
-    window_sql = "LIMIT :window" if window else ""
-    rows = conn.execute(
-        _typed(text(
-            f"SELECT {_result_columns()}, ts_rank(w.document, q.q) AS rank FROM ("
-            "  SELECT version_id, document FROM version_fts"
-            "  WHERE document @@ to_tsquery('newsmon_fold', :tsq)"
-            f"  ORDER BY version_id DESC {window_sql}) AS w "
-            "CROSS JOIN (SELECT to_tsquery('newsmon_fold', :tsq) AS q) q "
-            "JOIN article_versions v ON v.id = w.version_id "
-            "JOIN articles a ON a.id = v.article_id JOIN sites s ON s.id = a.site_id "
-            f"{current} ORDER BY rank DESC, v.id DESC LIMIT :limit"
-        )),
-        {"tsq": to_tsquery(tree), "limit": limit, **({"window": window} if window else {})},
-    ).all()
-    return _decorate(conn, [dict(r._mapping) for r in rows], tree, marks)
+    tsq = to_tsquery(tree)
+    # The planner takes `document @@ q` for cheap, but each document is a TOASTed vector of
+    # several kB: left alone it scans the table (seconds for a common word) or walks the
+    # primary key backwards testing row after row. With plain index scans and sequential
+    # scans off it can only combine bitmaps: the GIN index for the words and, below, the
+    # primary key for an id range, so only rows that match are read.
+    top = conn.scalar(text("SELECT max(version_id) FROM version_fts")) or 0
+    conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    conn.exec_driver_sql("SET LOCAL enable_indexscan = off")
+    q = "to_tsquery('newsmon_fold', :tsq)"
+    if window is None:
+        # Every match, ranked by ts_rank over the whole document (title A, lead B, body C).
+        scored = conn.execute(text(
+            f"SELECT version_id, ts_rank(document, {q}) FROM version_fts WHERE document @@ {q}"
+        ), {"tsq": tsq}).all()
+    else:
+        # The newest `window` matches: look in the newest ids first and widen the range until
+        # enough are found (a common word needs one step, a rare one a few cheap ones). They
+        # are ranked by the small title+lead vector (`head`, migration 0006).
+        span = window * 4
+        while True:
+            scored = conn.execute(text(
+                f"SELECT version_id, ts_rank(head, {q}) FROM version_fts "
+                f"WHERE document @@ {q} AND version_id > :lo "
+                "ORDER BY version_id DESC LIMIT :window"
+            ), {"tsq": tsq, "lo": top - span, "window": window}).all()
+            if len(scored) >= window or top - span <= 0:
+                break
+            span *= 4
+    conn.exec_driver_sql("SET LOCAL enable_seqscan = on")
+    conn.exec_driver_sql("SET LOCAL enable_indexscan = on")
+    if not scored:
+        return []
+    score = dict(scored)
+    query = select(
+        ArticleVersion.id.label("version_id"), Article.id.label("id"), Site.name.label("site"),
+        Article.article_id, ArticleVersion.version, Article.current_version.label("versions"),
+        Article.published_at, ArticleVersion.title, ArticleVersion.url,
+    ).select_from(
+        ArticleVersion.__table__.join(Article.__table__, Article.id == ArticleVersion.article_id)
+        .join(Site.__table__, Site.id == Article.site_id)
+    ).where(ArticleVersion.id.in_(list(score)))
+    if not all_versions:
+        query = query.where(ArticleVersion.version == Article.current_version)
+    hits = [dict(r._mapping) for r in conn.execute(query)]
+    for hit in hits:
+        hit["rank"] = float(score[hit["version_id"]])
+    hits.sort(key=lambda h: (-h["rank"], -h["version_id"]))
+    return _decorate(conn, hits[:limit], tree, marks)
 
 
 def rebuild_search_index(archive) -> int:
@@ -603,6 +658,7 @@ def rebuild_search_index(archive) -> int:
     import importlib
 
     mig = importlib.import_module("storage.migrations.versions.0003_search")
+    head = importlib.import_module("storage.migrations.versions.0006_pg_search_head")
     engine = getattr(archive, "engine", archive)
     with engine.begin() as conn:
         if conn.dialect.name == "sqlite":
@@ -614,8 +670,8 @@ def rebuild_search_index(archive) -> int:
         else:
             conn.exec_driver_sql("DELETE FROM version_fts")
             conn.exec_driver_sql(
-                "INSERT INTO version_fts (version_id, document, authors, tags) "
-                f"SELECT {mig._pg_values('v')} FROM article_versions AS v"
+                "INSERT INTO version_fts (version_id, document, authors, tags, head) "
+                f"SELECT {head.pg_values('v')} FROM article_versions AS v"
             )
         return conn.scalar(select(func.count()).select_from(ArticleVersion))
 
@@ -628,7 +684,7 @@ def iter_versions(
 ) -> Iterator[dict[str, Any]]:
     """Version records of the articles `flt` selects (current versions, or every version with
     `all_versions`), by article then version, streamed in batches."""
-    with _engine(archive).connect() as conn:
+    with _reading(archive) as conn:
         query = _versions_query(conn, select(*_VERSION_COLUMNS), flt, all_versions)
         for row in _stream(conn, query, batch):
             yield dict(row._mapping)
@@ -661,7 +717,7 @@ def export_records(
     """Records for export, streamed: EXPORT_FIELDS (VERSION_META + the record's fields),
     JSON-safe (dates as ISO 8601 strings in UTC)."""
     columns = {c.key: c for c in _VERSION_COLUMNS}
-    with _engine(archive).connect() as conn:
+    with _reading(archive) as conn:
         sqlite = _is_sqlite(conn)
         selected = []
         for key in EXPORT_FIELDS:
@@ -755,7 +811,7 @@ def archive_stats(archive, *, days: int = 30, top: int = 10) -> dict[str, Any]:
     versions 2+ by fetch day, last `days` days), top changed fields, top authors (current
     versions), paywall share (current versions), runs."""
     since = datetime.now(UTC) - timedelta(days=days)
-    with _engine(archive).connect() as conn:
+    with _reading(archive) as conn:
         articles = conn.scalar(select(func.count()).select_from(Article)
                                .where(Article.current_version > 0)) or 0
         versions = conn.scalar(select(func.count()).select_from(ArticleVersion)) or 0

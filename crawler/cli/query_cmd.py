@@ -137,7 +137,8 @@ def register(sub) -> None:
     p.add_argument("--limit", type=_positive, default=20, metavar="N",
                    help="at most N results (default 20)")
     p.add_argument("--rank-all", action="store_true",
-                   help="rank every match, not only the newest 2,000 (slow for common words)")
+                   help="rank every match by relevance, not only the newest 500 "
+                        "(slow for common words)")
     p.add_argument("--json", action="store_true", help="JSON output")
     p.set_defaults(handler=cmd_search)
 
