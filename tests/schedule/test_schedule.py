@@ -71,7 +71,7 @@ def test_daemon_runs_on_interval_without_overlap_and_stops_on_sigterm(replica, s
 def test_manual_crawl_during_scheduled_run_is_skipped(replica, sqlite_url):
     slow = replica.site.case("seed").article_id
     # One article answers after 10 s: the scheduled crawl is still running when ours starts.
-    replica.faults.add(re.compile(f"/dyplomacja/art{slow}"), "hang", seconds=10)
+    replica.faults.add(re.compile(f"/dyplomacja/art{slow}"), "slow", seconds=10)
     scheduled = subprocess.Popen(schedule_cmd(replica, sqlite_url, "--once"), cwd=REPO,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
