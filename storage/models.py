@@ -127,11 +127,14 @@ class RawPage(Base):
     """Fetched bytes, content-addressed: identical pages are stored once."""
 
     __tablename__ = "raw_pages"
+    # Finds the compression dictionary (a raw page of its own content type) without a scan.
+    __table_args__ = (Index("ix_raw_pages_content_type_stored", "content_type", "stored_at"),)
 
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)  # of the uncompressed bytes
     data: Mapped[bytes] = mapped_column(LargeBinary)
     size: Mapped[int]  # uncompressed
-    compression: Mapped[str] = mapped_column(String(16))  # "zstd" or "none"
+    # "zstd", "none", or "zd:<dictionary sha256 prefix>" (storage/compression.py)
+    compression: Mapped[str] = mapped_column(String(16))
     content_type: Mapped[str | None] = mapped_column(String(128))
     encoding: Mapped[str | None] = mapped_column(String(64))
     stored_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -15,8 +15,13 @@ fetch metadata) does not.
    aside) -> `unchanged` (same article behind a paywall, not an edit; fixtures
    replica-meter-2025-jeszcze and its -preview-only twin);
 5. body shrinking by more than `max_body_shrink` with no paywall change -> `suspect`;
-6. a field whose source fell from `selector`/`visible` to `fallback` with a different value
-   -> `suspect` (layout drift must not create versions until someone confirms it);
+6. a field whose source fell from the site's own markup (`selector`/`visible`) to anything
+   weaker (`jsonld`, `meta`, `pattern`, `fallback`, or no source at all) with a different value
+   -> `suspect`: layout drift must not create versions until someone confirms it
+   (`Archive.accept_suspect`). After the replica's redesign the parser reads title, lead and
+   authors from JSON-LD, image from meta, paywall_percent from a pattern — never "fallback" —
+   and those values differ (SEO title...), so a fallback-only rule would record the redesign
+   as an edit. The price: a field an editor really removed is held until accepted too;
 7. otherwise -> `new_version`, with the names of the fields that differ.
 
 Changing `normalise()` or `HASHED_FIELDS` changes hashes: do it only together with a migration
@@ -53,10 +58,9 @@ HASHED_FIELDS = (
 REPORTED_FIELDS = HASHED_FIELDS + ("body_complete",)
 FIRST_VERSION_CHANGED = ["*"]
 
-# Sources a parser reports for values read from the page's intended markup, and the one it
-# reports when it had to guess (see crawler/parsers: sources{field: signal}).
+# Sources a parser reports for values read from the page's intended markup (see
+# crawler/parsers: sources{field: signal}); anything else is a weaker signal.
 TRUSTED_SOURCES = frozenset({"selector", "visible"})
-FALLBACK_SOURCE = "fallback"
 
 DEFAULT_MAX_BODY_SHRINK = 0.5
 
@@ -221,14 +225,15 @@ def source_drift(
     new: dict[str, Any],
     new_sources: dict[str, Any] | None,
 ) -> list[str]:
-    """Hashed fields whose value changed while their source fell from trusted markup to the
-    parser's fallback: the layout probably moved, the article probably did not."""
+    """Hashed fields whose value changed while their source fell from the site's own markup
+    (selector, visible text) to anything weaker (JSON-LD, meta, a pattern, the generic
+    fallback): the layout probably moved, the article probably did not."""
     current_sources, new_sources = current_sources or {}, new_sources or {}
     return [
         name
         for name in HASHED_FIELDS
         if current_sources.get(name) in TRUSTED_SOURCES
-        and new_sources.get(name) == FALLBACK_SOURCE
+        and new_sources.get(name) not in TRUSTED_SOURCES
         and current.get(name) != new.get(name)
     ]
 

@@ -133,3 +133,24 @@ def test_archive_from_the_future_is_refused(db_url):
         engine.dispose()
     with pytest.raises(MigrationError, match="9999_future"):
         Archive.open(db_url)
+
+
+def test_dictionary_lookup_does_not_scan_raw_pages(sqlite_url):
+    # storage/compression.py looks the dictionary up by content type in every new Archive;
+    # a scan would read every stored page (migration 0005).
+    from sqlalchemy import select
+
+    from storage.compression import DICT_CONTENT_TYPE
+    from storage.models import RawPage
+
+    with Archive.open(sqlite_url) as archive:
+        query = (
+            select(RawPage.sha256)
+            .where(RawPage.content_type == DICT_CONTENT_TYPE)
+            .order_by(RawPage.stored_at)
+            .limit(1)
+        )
+        sql = str(query.compile(archive.engine, compile_kwargs={"literal_binds": True}))
+        with archive.engine.connect() as conn:
+            plan = " ".join(row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+    assert "USING INDEX ix_raw_pages_content_type_stored" in plan or "COVERING INDEX" in plan

@@ -178,20 +178,45 @@ def test_shrink_with_paywall_change_is_an_edit():
 
 
 @pytest.mark.parametrize("old_source", ["selector", "visible"])
-def test_source_falling_back_with_another_value_is_suspect(old_source):
+@pytest.mark.parametrize("new_source", ["fallback", "jsonld", "meta", "pattern", None])
+def test_source_weakening_with_another_value_is_suspect(old_source, new_source):
     old = make_record(sources={"lead": old_source})
-    new = make_record(lead="Czytaj więcej", sources={"lead": "fallback"})
+    sources = {"lead": new_source} if new_source else {}
+    new = make_record(lead="Czytaj więcej", sources=sources)
     decision = classify(new, current_of(old), current_sources=old["sources"])
     assert decision.kind == "suspect" and "lead" in decision.reason
 
 
-def test_source_change_that_is_not_a_fallback_is_an_edit():
-    old = make_record(sources={"lead": "jsonld"})
-    new = make_record(lead="Inny lead", sources={"lead": "fallback"})
-    assert classify(new, current_of(old), current_sources=old["sources"]).kind == "new_version"
-    new = make_record(lead="Inny lead", sources={"lead": "meta"})
+def test_redesigned_page_is_suspect_not_an_edit():
+    # Sources as the parser reports them for replica-seed and replica-seed-redesign.
+    before = make_record(
+        sources={"title": "selector", "lead": "selector", "authors": "selector",
+                 "image": "selector", "paywall_percent": "selector"},
+        paywall_percent=30,
+    )  # fmt: skip
+    after = make_record(
+        title="Rozmowy w Genewie | Rzeczpospolita",  # the SEO title from JSON-LD
+        sources={"title": "jsonld", "lead": "jsonld", "authors": "jsonld", "image": "meta",
+                 "paywall_percent": "pattern"},
+        paywall_percent=30,
+    )  # fmt: skip
+    decision = classify(after, current_of(before), current_sources=before["sources"])
+    assert decision.kind == "suspect" and "title" in decision.reason
+
+
+def test_weak_source_with_the_same_value_is_unchanged():
     old = make_record(sources={"lead": "selector"})
-    assert classify(new, current_of(old), current_sources=old["sources"]).kind == "new_version"
+    new = make_record(sources={"lead": "jsonld"})
+    assert classify(new, current_of(old), current_sources=old["sources"]).kind == "unchanged"
+
+
+def test_change_between_trusted_or_from_weak_sources_is_an_edit():
+    edited = {"lead": "Inny lead"}
+    for old_src, new_src in [("selector", "visible"), ("jsonld", "fallback"), ("meta", "jsonld")]:
+        old = make_record(sources={"lead": old_src})
+        new = make_record(**edited, sources={"lead": new_src})
+        decision = classify(new, current_of(old), current_sources=old["sources"])
+        assert decision.kind == "new_version", (old_src, new_src)
 
 
 def test_normalise_does_not_modify_its_input():
