@@ -192,6 +192,22 @@ class _Open:
         return False
 
 
+def print_table(rows, columns, title=None, headers=None) -> None:
+    """A rich table whose cells are Text, never markup: titles and names come from scraped
+    pages, and "[link=...]" or "[bold]" in them must print as written."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from crawler.cli.output import cell, console
+
+    table = Table(title=title, show_lines=False, title_justify="left")
+    for column in columns:
+        table.add_column((headers or {}).get(column, column), overflow="fold")
+    for row in rows:
+        table.add_row(*(Text(cell(row.get(c))) for c in columns))
+    console().print(table)
+
+
 def _print_json(data) -> None:
     from crawler.cli.output import print_json
 
@@ -202,7 +218,6 @@ def _print_json(data) -> None:
 
 
 def cmd_articles(args) -> int:
-    from crawler.cli.output import print_table
     from storage.queries import list_articles
 
     with _Open(args) as archive:
@@ -259,7 +274,6 @@ def cmd_show(args) -> int:
 
 
 def cmd_versions(args) -> int:
-    from crawler.cli.output import print_table
     from storage.queries import list_versions
 
     with _Open(args) as archive:
@@ -414,7 +428,7 @@ def cmd_export(args) -> int:
 def cmd_stats(args) -> int:
     from rich.text import Text
 
-    from crawler.cli.output import cell, console, print_table
+    from crawler.cli.output import cell, console
     from storage.queries import archive_stats
 
     with _Open(args) as archive:

@@ -34,7 +34,7 @@ OLD_SENTENCE = "Według Stoltenberga podpisanie paktu obronnego"
 NEW_SENTENCE = "Zdaniem Stoltenberga zawarcie paktu obronnego"
 FOLD_SENTENCE = "Delegacja odwiedziła Łódź, gdzie zagrano na gęślą. "
 PLAIN_SENTENCE = "Rozmowy przeniesiono do Lodz. "
-FORMULA_TITLE = "=HYPERLINK(\"http://example.invalid\") Trzech autorów o szczycie"
+FORMULA_TITLE = "=HYPERLINK(\"http://example.invalid\") [bold]Trzech[/bold] autorów o szczycie"
 
 
 @dataclass

@@ -195,3 +195,11 @@ def test_real_command_malformed_search(built):
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
         "newsmon search: error: AND needs a term on both sides"]
+
+
+def test_scraped_text_is_never_rich_markup(run):
+    # The title holds "[bold]...[/bold]": tables must print it as written.
+    code, out, _ = run("versions", FORMULA)
+    assert code == 0 and "[bold]Trzech[/bold]" in out
+    code, out, _ = run("articles", "--limit", "100")
+    assert "[bold]Trzech[/bold]" in out
