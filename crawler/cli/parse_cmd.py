@@ -3,7 +3,7 @@
 One file prints one pretty-printed JSON object; several files print JSON Lines (one compact
 record per line, in argument order). `-` reads the page from stdin. A file that cannot be read
 or parsed is reported on stderr as one line; the others are still printed, and the command
-exits 2 at the end.
+exits 2 at the end (1 if the parser itself failed on a file: a bug).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import argparse
 import json
 import sys
 
-from crawler.cli import EXIT_BAD_INPUT, EXIT_OK, CommandError
+from crawler.cli import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, CommandError
 from crawler.config import ConfigError
 from crawler.parsers import ParseError, load_profile, parse_article
 
@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         raise CommandError(str(exc), EXIT_BAD_INPUT) from exc
     several = len(args.files) > 1
-    failed = 0
+    failed = bugs = 0
     # Bytes, so the output is UTF-8 whatever the locale says.
     out = sys.stdout.buffer
     for path in args.files:
@@ -67,10 +67,15 @@ def run(args: argparse.Namespace) -> int:
         except ParseError as exc:
             failed += _report(name, f"cannot parse: {exc}")
             continue
+        except Exception as exc:  # noqa: BLE001 - a parser bug must not lose the other files
+            bugs += _report(name, f"parser failure (a bug, please report): {exc!r}")
+            continue
         doc = record.to_dict()
         text = json.dumps(doc, ensure_ascii=False, indent=None if several else 2)
         out.write(text.encode("utf-8") + b"\n")
         out.flush()
+    if bugs:
+        return EXIT_FAILURE
     return EXIT_BAD_INPUT if failed else EXIT_OK
 
 

@@ -116,3 +116,31 @@ def test_unclosed_tags_and_stray_markup():
     assert record.body == "Pierwszy akapit\n\nDrugi akapit\n\nTrzeci akapit"
     assert record.article_id == "44000001"
     assert record.authors == []
+
+
+def test_mangled_pages_never_crash():
+    """Cut, spliced and vandalised copies of a page: a record or a ParseError, nothing else."""
+    import random
+
+    rng = random.Random(20240620)
+    for _ in range(60):
+        page = SEED
+        op = rng.randrange(4)
+        if op == 0:
+            page = page[: rng.randrange(len(page))]
+        elif op == 1:
+            a = rng.randrange(len(page))
+            page = page[:a] + page[a + rng.randrange(3000):]
+        elif op == 2:
+            chars = list(page)
+            for _ in range(150):
+                chars[rng.randrange(len(chars))] = rng.choice("<>/\"'=& \x00\ufffd")
+            page = "".join(chars)
+        else:
+            page = page[rng.randrange(len(page)):]
+        for site in ("rp", "generic"):
+            try:
+                record = parse_article(page, site=site)
+            except ParseError:
+                continue
+            assert record.title or record.body
