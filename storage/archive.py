@@ -312,13 +312,22 @@ class Archive:
             return []
         now = now or utcnow()
         policy = policy or {}
+        query = (
+            select(Article, Site.name)
+            .join(Site, Article.site_id == Site.id)
+            .where(Site.name == site)
+            .order_by(Article.last_checked.is_not(None), Article.last_checked, Article.id)
+        )
+        if mode == "due":
+            # Articles past the horizon are never due: leave them in the database (years of
+            # archive would otherwise be loaded on every run). revisit.py decides the rest.
+            horizon = timedelta(
+                days=float(policy.get("horizon_days", revisit.DEFAULT_HORIZON_DAYS))
+            )
+            born = func.coalesce(Article.published_at, Article.first_seen)
+            query = query.where(born >= now - horizon)
         with self._reader() as s:
-            rows = s.execute(
-                select(Article, Site.name)
-                .join(Site, Article.site_id == Site.id)
-                .where(Site.name == site)
-                .order_by(Article.last_checked.is_not(None), Article.last_checked, Article.id)
-            ).all()
+            rows = s.execute(query).all()
         states = [_state(a, name) for a, name in rows]
         if mode == "all":
             return states
@@ -660,8 +669,9 @@ class Archive:
             ).all()
             return [_version_dict(v, full=True) for v in rows]
 
-    def fetch_events(self, run_id: int | None = None, limit: int = 100,
-                     outcomes: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+    def fetch_events(
+        self, run_id: int | None = None, limit: int = 100, outcomes: tuple[str, ...] | None = None
+    ) -> list[dict[str, Any]]:
         """Fetch events, newest first (optionally of one run, or only some outcomes, e.g.
         ("suspect", "parse_failure") for the fetches held back for inspection)."""
         with self._reader() as s:

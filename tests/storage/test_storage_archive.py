@@ -526,3 +526,14 @@ def test_threads_sharing_one_archive(archive):
     assert kinds.count("new_article") == 10 and kinds.count("unchanged") == 30
     assert archive.get_run(run)["pages_fetched"] == 40
     assert archive.check() == []
+
+
+def test_horizon_counts_from_first_seen_without_a_publication_date(archive, run):
+    now = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+    policy = {"horizon_days": 30, "tiers": [{"max_age_hours": 24, "interval_minutes": 60}]}
+    for aid, seen in (("old", now - timedelta(days=40)), ("young", now - timedelta(days=20))):
+        url = URL.replace("art100", f"art{aid}")
+        rec = make_record(article_id=aid, url=url, canonical_url=None, published_at=None)
+        fetch(archive, run, rec, raw=aid.encode(), fetched_at=seen)
+    assert [a.article_id for a in archive.due_articles("rp", now, policy)] == ["young"]
+    assert len(archive.due_articles("rp", now, policy, mode="all")) == 2
