@@ -228,6 +228,7 @@ def _index_afterwards(engine, progress: bool):
     with engine.begin() as conn:
         if sqlite:
             conn.exec_driver_sql("DROP TRIGGER version_fts_ai")
+            conn.exec_driver_sql("DROP TRIGGER facet_fts_ai")
         else:
             conn.exec_driver_sql("ALTER TABLE article_versions DISABLE TRIGGER version_fts_sync")
             for col in ("document", "authors", "tags"):
@@ -242,6 +243,8 @@ def _index_afterwards(engine, progress: bool):
     with engine.begin() as conn:
         if sqlite:
             conn.exec_driver_sql(mig.sqlite_triggers()[0])
+            facets = importlib.import_module("storage.migrations.versions.0007_sqlite_facet_fts")
+            conn.exec_driver_sql(facets.sqlite_triggers()[0])
         else:
             for col in ("document", "authors", "tags"):
                 conn.exec_driver_sql(

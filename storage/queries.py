@@ -160,12 +160,13 @@ def _fts_ids(conn: Connection, column: str, value: str):
     tree = parse_query(f'"{value.replace(chr(34), " ")}"')
     if _is_sqlite(conn):
         return text(
-            "SELECT rowid FROM version_fts WHERE version_fts MATCH :m"
-        ).bindparams(bindparam("m", f"{column} : {to_fts5(tree)}")).columns(
+            "SELECT rowid FROM facet_fts WHERE facet_fts MATCH :m"
+        ).bindparams(bindparam("m", f"{column} : {to_fts5(tree)}", unique=True)).columns(
             sa_column("rowid", Integer))
     return text(
         f"SELECT version_id FROM version_fts WHERE {column} @@ to_tsquery('newsmon_fold', :m)"
-    ).bindparams(bindparam("m", to_tsquery(tree))).columns(sa_column("version_id", Integer))
+    ).bindparams(bindparam("m", to_tsquery(tree), unique=True)).columns(
+        sa_column("version_id", Integer))
 
 
 def _apply_filters(conn: Connection, query, flt: ArticleFilter | None):
@@ -215,7 +216,7 @@ def _fts_count(conn: Connection, column: str, value: str) -> int:
     the listing itself)."""
     tree = parse_query(f'"{value.replace(chr(34), " ")}"')
     return conn.scalar(
-        text("SELECT count(*) FROM (SELECT rowid FROM version_fts WHERE version_fts MATCH :m "
+        text("SELECT count(*) FROM (SELECT rowid FROM facet_fts WHERE facet_fts MATCH :m "
              "LIMIT :cap)"),
         {"m": f"{column} : {to_fts5(tree)}", "cap": COMMON_FACET + 1},
     ) or 0
@@ -667,6 +668,9 @@ def rebuild_search_index(archive) -> int:
                 f"INSERT INTO version_fts(rowid, {', '.join(mig.FTS_COLUMNS)}) "
                 f"SELECT v.id, {mig._sqlite_values('v')} FROM article_versions AS v"
             )
+            facets = importlib.import_module("storage.migrations.versions.0007_sqlite_facet_fts")
+            for sql in facets.rebuild_sql():
+                conn.exec_driver_sql(sql)
         else:
             conn.exec_driver_sql("DELETE FROM version_fts")
             conn.exec_driver_sql(

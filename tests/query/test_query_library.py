@@ -99,6 +99,15 @@ def test_tag_and_section_filters(archive, everything):
     assert list_articles(archive, ArticleFilter(section="sport")) == []
 
 
+def test_author_and_tag_together(archive, everything):
+    rows = list_articles(archive, ArticleFilter(author="lomanowski", tag="sikorski"), limit=None)
+    expected = {r["article_id"] for r in everything if "Andrzej Łomanowski" in r["authors"]
+                and "Radosław Sikorski" in r["tags"]}
+    assert ids(rows) == expected
+    none = list_articles(archive, ArticleFilter(author="lomanowski", tag="no such tag"))
+    assert none == []
+
+
 def test_paywall_filters(archive, everything):
     paid = list_articles(archive, ArticleFilter(paywalled=True), limit=None)
     free = list_articles(archive, ArticleFilter(paywalled=False), limit=None)
