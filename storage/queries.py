@@ -748,12 +748,21 @@ def _iso(value: Any) -> str:
         .isoformat()
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False)  # one encoder: json.dumps(**kw) builds one per call
+
+
 def write_jsonl(records: Iterable[dict[str, Any]], out: IO[str]) -> int:
-    """One JSON object per line; returns the count."""
+    """One JSON object per line; returns the count. Lines are written in batches."""
     n = 0
+    batch: list[str] = []
     for record in records:
-        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        batch.append(_JSON.encode(record))
         n += 1
+        if len(batch) == 500:
+            out.write("\n".join(batch) + "\n")
+            batch.clear()
+    if batch:
+        out.write("\n".join(batch) + "\n")
     return n
 
 
