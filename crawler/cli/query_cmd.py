@@ -86,7 +86,7 @@ def register(sub) -> None:
 
     p = sub.add_parser("articles", help="list archived articles (filters, newest first)",
                        description="One row per article: id, published, title, authors, "
-                                   "versions, paywall %%.")
+                                   "versions, paywall %.")
     add_db_option(p)
     _add_filters(p)
     p.add_argument("--limit", type=_positive, default=50, metavar="N",
@@ -127,8 +127,11 @@ def register(sub) -> None:
     p.set_defaults(handler=cmd_diff)
 
     p = sub.add_parser("search", help="full-text search (title, lead, body)",
-                       description="Ranked full-text search of the current versions, with "
-                                   "highlighted snippets.",
+                       description="Full-text search of the current versions (title, lead, "
+                                   "body), with highlighted snippets. Ranking: among the newest "
+                                   "500 matches, those in the title first, then the lead, then "
+                                   "the body, newest first; --rank-all ranks every match by "
+                                   "relevance.",
                        epilog=SEARCH_SYNTAX, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_db_option(p)
     p.add_argument("query", metavar="QUERY", help="what to look for (syntax below)")
