@@ -905,9 +905,11 @@ def process_gone(pid: int | None, since: datetime) -> bool:
 
 
 def _retryable(exc: Exception) -> bool:
-    if isinstance(exc, IntegrityError):
-        return True  # a concurrent insert of the same row won; the retry will see it
     orig = getattr(exc, "orig", None)
+    if isinstance(exc, IntegrityError):
+        # Only a unique-key race (a concurrent insert of the same row won; the retry sees
+        # it). A foreign-key or NOT NULL violation is a bug and is raised at once.
+        return getattr(orig, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(orig)
     if getattr(orig, "sqlstate", None) in _RETRY_SQLSTATES:
         return True
     return "database is locked" in str(orig)

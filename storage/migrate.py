@@ -9,6 +9,7 @@ fire ON DELETE CASCADE on the rows that refer to it.
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
@@ -31,9 +32,18 @@ def alembic_config(connection=None) -> Config:
     return cfg
 
 
-@lru_cache(maxsize=1)
+_VERSIONS_DIR = Path(__file__).resolve().parent / "migrations" / "versions"
+
+
 def _scripts() -> ScriptDirectory:
-    # Parsed once per process: Archive.open asks for the head on every call.
+    # Archive.open asks for the head on every call: parse the scripts once, and again only
+    # when a revision file appears (a long-lived daemon must not refuse an archive that its
+    # freshly deployed crawl subprocesses have just upgraded).
+    return _parsed_scripts(_VERSIONS_DIR.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=1)
+def _parsed_scripts(_versions_mtime: int) -> ScriptDirectory:
     return ScriptDirectory.from_config(alembic_config())
 
 

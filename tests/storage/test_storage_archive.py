@@ -537,3 +537,16 @@ def test_horizon_counts_from_first_seen_without_a_publication_date(archive, run)
         fetch(archive, run, rec, raw=aid.encode(), fetched_at=seen)
     assert [a.article_id for a in archive.due_articles("rp", now, policy)] == ["young"]
     assert len(archive.due_articles("rp", now, policy, mode="all")) == 2
+
+
+def test_a_real_integrity_error_is_not_retried(archive, monkeypatch):
+    from sqlalchemy.exc import IntegrityError
+
+    import storage.archive as archive_module
+
+    sleeps = []
+    monkeypatch.setattr(archive_module.time, "sleep", sleeps.append)
+    with pytest.raises(IntegrityError):
+        fetch(archive, 987654)  # no such run: a foreign-key violation, not a race
+    assert sleeps == []
+    assert archive.known_article("rp", "100") is None  # the whole transaction rolled back

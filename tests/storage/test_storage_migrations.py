@@ -3,6 +3,7 @@ with what the migrations build."""
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 
 import pytest
@@ -154,3 +155,14 @@ def test_dictionary_lookup_does_not_scan_raw_pages(sqlite_url):
         with archive.engine.connect() as conn:
             plan = " ".join(row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
     assert "USING INDEX ix_raw_pages_content_type_stored" in plan or "COVERING INDEX" in plan
+
+
+def test_script_cache_follows_new_revision_files(tmp_path, monkeypatch):
+    from storage import migrate
+
+    monkeypatch.setattr(migrate, "_VERSIONS_DIR", tmp_path)
+    first = migrate._scripts()
+    assert migrate._scripts() is first  # parsed once
+    (tmp_path / "0099_new.py").write_text("")  # a deployed revision changes the directory
+    os.utime(tmp_path, ns=(1, tmp_path.stat().st_mtime_ns + 1_000_000))
+    assert migrate._scripts() is not first
