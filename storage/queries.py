@@ -622,12 +622,17 @@ def _search_pg(conn, tree, all_versions, limit, marks, window):
         # are ranked by the small title+lead vector (`head`, migration 0006).
         span = window * 4
         while True:
+            # A range over a large part of the table tempts the planner into the primary
+            # key alone (then testing every document): the last, widest step has no range.
+            ranged = span < top // 4
+            # ts_rank in the outer query: only for the rows the window keeps.
             scored = conn.execute(text(
-                f"SELECT version_id, ts_rank(head, {q}) FROM version_fts "
-                f"WHERE document @@ {q} AND version_id > :lo "
-                "ORDER BY version_id DESC LIMIT :window"
+                f"SELECT version_id, ts_rank(head, {q}) FROM ("
+                f"  SELECT version_id, head FROM version_fts "
+                f"  WHERE document @@ {q} {'AND version_id > :lo' if ranged else ''} "
+                "  ORDER BY version_id DESC LIMIT :window) AS w"
             ), {"tsq": tsq, "lo": top - span, "window": window}).all()
-            if len(scored) >= window or top - span <= 0:
+            if len(scored) >= window or not ranged:
                 break
             span *= 4
     conn.exec_driver_sql("SET LOCAL enable_seqscan = on")
