@@ -259,6 +259,11 @@ def _pattern_for(phrases: tuple) -> re.Pattern | None:
     return re.compile("|".join(f"(?:{o})" for o in options)) if options else None
 
 
+def matches(text: str | None, tree) -> list[tuple[int, int]]:
+    """(start, end) of each match of the query's positive words and phrases in `text`."""
+    return _matches(text, tree) if text else []
+
+
 def _matches(text: str, tree) -> list[tuple[int, int]]:
     pattern = _pattern_for(tuple(words_of(tree)))
     folded = _fold_same_length(text) if pattern else None
