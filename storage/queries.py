@@ -28,8 +28,20 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import IO, Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Engine, Integer, String, and_, bindparam, func, select, text, type_coerce
+from sqlalchemy import (
+    Engine,
+    Integer,
+    String,
+    and_,
+    any_,
+    bindparam,
+    func,
+    select,
+    text,
+    type_coerce,
+)
 from sqlalchemy import column as sa_column
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 
 from storage.db import read_engine
@@ -38,7 +50,7 @@ from storage.query_diff import diff_records
 from storage.query_search import (
     QueryError,
     highlight,
-    matches,
+    mentions,
     parse_query,
     snippet,
     to_fts5,
@@ -126,6 +138,14 @@ def _reading(target: Any) -> Iterator[Connection]:
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
         yield conn
+
+
+def _id_in(conn: Connection, column, ids: list[int]):
+    """`column IN ids`. On PostgreSQL one array parameter (`= ANY(:ids)`): 500 separate
+    parameters cost more to render and parse than the query takes to run."""
+    if conn.dialect.name == "postgresql":
+        return column == any_(bindparam(None, ids, type_=ARRAY(Integer), unique=True))
+    return column.in_(ids)
 
 
 def _is_sqlite(conn: Connection) -> bool:
@@ -573,14 +593,14 @@ def _search_sqlite_window(conn, tree, expr, all_versions, limit, marks, window):
     ).select_from(
         ArticleVersion.__table__.join(Article.__table__, Article.id == ArticleVersion.article_id)
         .join(Site.__table__, Site.id == Article.site_id)
-    ).where(ArticleVersion.id.in_(vids))
+    ).where(_id_in(conn, ArticleVersion.id, vids))
     if not all_versions:
         query = query.where(ArticleVersion.version == Article.current_version)
     hits = []
     for row in conn.execute(query):
         hit = dict(row._mapping)
         lead = hit.pop("lead")
-        hit["rank"] = 1 + 3 * bool(matches(hit["title"], tree)) + bool(matches(lead, tree))
+        hit["rank"] = 1 + 3 * mentions(hit["title"], tree) + mentions(lead, tree)
         hits.append(hit)
     hits.sort(key=lambda h: (-h["rank"], -h["version_id"]))
     return _decorate(conn, hits[:limit], tree, marks)
@@ -633,14 +653,15 @@ def _search_pg(conn, tree, all_versions, limit, marks, window):
             f"SELECT version_id, ts_rank(document, {q}) FROM version_fts WHERE document @@ {q}"
         ), {"tsq": tsq}).all()
     else:
-        # The newest `window` matches: look in the newest ids first and widen the range until
-        # enough are found (a common word needs one step, a rare one a few cheap ones). They
-        # are ranked by the small title+lead vector (`head`, migration 0006).
-        span = window * 4
-        while True:
+        # The newest `window` matches: look among the newest ids first (a common word fills
+        # the window there, and the primary-key range spares reading all its matches), else
+        # everywhere (then the matches are few enough to read). They are ranked by the small
+        # title+lead vector (`head`, migration 0006).
+        span = window * 8
+        for first in (True, False):
             # A range over a large part of the table tempts the planner into the primary
-            # key alone (then testing every document): the last, widest step has no range.
-            ranged = span < top // 4
+            # key alone (then testing every document): no range for small tables.
+            ranged = first and span < top // 4
             # ts_rank in the outer query: only for the rows the window keeps.
             scored = conn.execute(text(
                 f"SELECT version_id, ts_rank(head, {q}) FROM ("
@@ -650,25 +671,35 @@ def _search_pg(conn, tree, all_versions, limit, marks, window):
             ), {"tsq": tsq, "lo": top - span, "window": window}).all()
             if len(scored) >= window or not ranged:
                 break
-            span *= 4
     conn.exec_driver_sql("SET LOCAL enable_seqscan = on")
     conn.exec_driver_sql("SET LOCAL enable_indexscan = on")
     if not scored:
         return []
-    score = dict(scored)
-    query = select(
-        ArticleVersion.id.label("version_id"), Article.id.label("id"), Site.name.label("site"),
-        Article.article_id, ArticleVersion.version, Article.current_version.label("versions"),
-        Article.published_at, ArticleVersion.title, ArticleVersion.url,
-    ).select_from(
-        ArticleVersion.__table__.join(Article.__table__, Article.id == ArticleVersion.article_id)
-        .join(Site.__table__, Site.id == Article.site_id)
-    ).where(ArticleVersion.id.in_(list(score)))
-    if not all_versions:
-        query = query.where(ArticleVersion.version == Article.current_version)
-    hits = [dict(r._mapping) for r in conn.execute(query)]
-    for hit in hits:
-        hit["rank"] = float(score[hit["version_id"]])
+    # Best first; the article columns are fetched for the best few (enough for `limit` once
+    # the non-current versions are dropped), not for the whole window.
+    ranked = sorted(scored, key=lambda r: (-r[1], -r[0]))
+    hits: list[dict[str, Any]] = []
+    step = limit * 3
+    for start in range(0, len(ranked), step):
+        chunk = dict(ranked[start:start + step])
+        query = select(
+            ArticleVersion.id.label("version_id"), Article.id.label("id"),
+            Site.name.label("site"), Article.article_id, ArticleVersion.version,
+            Article.current_version.label("versions"), Article.published_at,
+            ArticleVersion.title, ArticleVersion.url,
+        ).select_from(
+            ArticleVersion.__table__.join(Article.__table__,
+                                          Article.id == ArticleVersion.article_id)
+            .join(Site.__table__, Site.id == Article.site_id)
+        ).where(_id_in(conn, ArticleVersion.id, list(chunk)))
+        if not all_versions:
+            query = query.where(ArticleVersion.version == Article.current_version)
+        for row in conn.execute(query):
+            hit = dict(row._mapping)
+            hit["rank"] = float(chunk[hit["version_id"]])
+            hits.append(hit)
+        if len(hits) >= limit:
+            break
     hits.sort(key=lambda h: (-h["rank"], -h["version_id"]))
     return _decorate(conn, hits[:limit], tree, marks)
 

@@ -259,9 +259,14 @@ def _pattern_for(phrases: tuple) -> re.Pattern | None:
     return re.compile("|".join(f"(?:{o})" for o in options)) if options else None
 
 
-def matches(text: str | None, tree) -> list[tuple[int, int]]:
-    """(start, end) of each match of the query's positive words and phrases in `text`."""
-    return _matches(text, tree) if text else []
+def mentions(text: str | None, tree) -> bool:
+    """Whether `text` contains one of the query's positive words or phrases."""
+    pattern = _pattern_for(tuple(words_of(tree))) if text else None
+    folded = _fold_same_length(text) if pattern else None
+    if folded is None:
+        return False
+    return any(m.start() == 0 or not _WORDCHAR.match(folded, m.start() - 1)
+               for m in pattern.finditer(folded))
 
 
 def _matches(text: str, tree) -> list[tuple[int, int]]:
