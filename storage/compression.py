@@ -51,6 +51,7 @@ class PageCodec:
         self._active: tuple[str, zstandard.ZstdCompressionDict] | None = None
         self._dicts: dict[str, zstandard.ZstdCompressionDict] = {}  # by compression name
         self._next_try = train_samples  # plain pages needed before (re)trying to train
+        self._pending = False  # a dictionary is being trained or awaits its commit
         self._local = threading.local()  # (de)compressor objects are not thread-safe
 
     # -- writing -----------------------------------------------------------------------------
@@ -72,6 +73,10 @@ class PageCodec:
         with self._lock:
             if self._active is not None:
                 return self._active
+            if self._pending:
+                # Another thread's transaction holds a new dictionary: plain zstd meanwhile
+                # (on PostgreSQL its uncommitted row is invisible here: no second training).
+                return None
             row = s.scalars(
                 select(RawPage).where(RawPage.content_type == DICT_CONTENT_TYPE)
                 .order_by(RawPage.stored_at, RawPage.sha256).limit(1)
@@ -87,16 +92,19 @@ class PageCodec:
             if trained is None:
                 self._next_try = plain * 2  # too few distinct samples: retry much later
                 return None
+            self._pending = True
         sha, data = trained
-        _store_dictionary(s, sha, data)
-        # Use it in this transaction now; others see it once this one commits.
         active = self._register(sha, data)
-        event.listen(s, "after_commit", lambda _s: self._promote(active), once=True)
+        # Use it in this transaction now; others see it once this one commits.
+        event.listen(s, "after_commit", lambda _s: self._settle(active), once=True)
+        event.listen(s, "after_rollback", lambda _s: self._settle(None), once=True)
+        _store_dictionary(s, sha, data)
         return active
 
-    def _promote(self, active) -> None:
+    def _settle(self, active) -> None:
         with self._lock:
-            if self._active is None:
+            self._pending = False
+            if self._active is None and active is not None:
                 self._active = active
 
     def _train(self, s: Session) -> tuple[str, bytes] | None:

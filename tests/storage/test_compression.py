@@ -84,3 +84,21 @@ def test_rolled_back_training_leaves_no_dangling_dictionary(sqlite_url, pages):
     assert archive.get_raw(sha) == pages[TRAIN_SAMPLES + 1]
     assert archive.check(deep=True) == []
     archive.close()
+
+
+def test_concurrent_writers_train_one_dictionary(db_url, pages):
+    """The crawl's pipeline writes from several threads: one of them trains, the others keep
+    plain zstd until that dictionary is committed, rather than training their own."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    archive = Archive.open(db_url)
+    for raw in pages[:TRAIN_SAMPLES]:
+        _store(archive, raw)
+    rest = pages[TRAIN_SAMPLES:]
+    with ThreadPoolExecutor(4) as pool:
+        shas = list(pool.map(lambda raw: _store(archive, raw), rest))
+    with archive._reader() as s:
+        assert s.query(RawPage).filter(RawPage.content_type == DICT_CONTENT_TYPE).count() == 1
+    for sha, raw in zip(shas, rest, strict=True):
+        assert archive.get_raw(sha) == raw
+    archive.close()
