@@ -271,6 +271,8 @@ def _figures(pairs: list[dict]) -> dict:
         "articles_per_s": pick(firsts, "rate"),
         "articles_per_s_process_wall": pick(firsts, "rate_wall"),
         "cpu_ms_per_article": pick(firsts, "cpu_ms_per_article"),
+        # What one full core would give: the crawl's Python work is serialised by the GIL.
+        "cpu_bound_rate": summary([1000 / r["cpu_ms_per_article"] for r in firsts]),
         "peak_rss_mb": pick(firsts, "maxrss_mb"),
         "server_cpu_share": pick(firsts, "server_cpu_share"),
         "first_crawl_s": pick(firsts, "span_s"),
@@ -364,6 +366,8 @@ def _rows(res: dict) -> list[dict]:
                 fig["articles_per_s_process_wall"], "/s", digits=1),
             row("crawl", f"{backend}: crawl CPU per article", fig["cpu_ms_per_article"],
                 "ms CPU"),
+            row("crawl", f"{backend}: ceiling on one idle core (1000 / CPU ms per article)",
+                fig["cpu_bound_rate"], "/s", digits=1),
             row("crawl", f"{backend}: peak RSS of the crawl", fig["peak_rss_mb"], "MB", digits=0),
             row("crawl", f"{backend}: replica server's share of CPU", fig["server_cpu_share"],
                 "", digits=3),
