@@ -448,6 +448,13 @@ def profile(n: int, top: int = 25) -> dict:
             for (p, ln, fn), v in items]
         out[name] = {"cpu_ms_per_article": round(total / max(archived, 1) * 1e3, 3),
                      "own_time": fmt(rows, 2), "cumulative": fmt(cum, 3)}
+        groups: dict[str, float] = {}
+        for (path, _ln, _fn), v in stats.stats.items():
+            group = _group(path)
+            groups[group] = groups.get(group, 0.0) + v[2]
+        out[name]["own_time_by_package_ms_per_article"] = {
+            g: round(t / max(archived, 1) * 1e3, 3)
+            for g, t in sorted(groups.items(), key=lambda kv: -kv[1])}
         parts = BREAKDOWN[name]
         out[name]["breakdown_share"] = {
             label: round(sum(v[3] for (p, _ln, fn), v in stats.stats.items()
@@ -479,6 +486,20 @@ BREAKDOWN = {
         "  SQLite driver execute": ("~", "<method 'execute' of 'sqlite3.Cursor' objects>"),
     },
 }
+
+
+def _group(path: str) -> str:
+    """Package a profiled function belongs to (C built-ins are charged as "builtins")."""
+    if path == "~":
+        return "builtins (C: lxml, sqlite3, zstd, json, ...)"
+    if "/site-packages/" in path:
+        return path.split("/site-packages/", 1)[1].split("/", 1)[0]
+    for own in ("crawler/parsers", "crawler", "storage"):
+        if f"/{own}/" in path:
+            return own
+    if "asyncio" in path:
+        return "asyncio"
+    return "python stdlib / other"
 
 
 def _short(path: str) -> str:
