@@ -136,6 +136,7 @@ class ArchiveRunExtension:
         if not ctx.skipped and self.crawler.settings.getbool("NEWSMON_LOCK_ENABLED", True):
             ctx.archive.release_lease(LEASE_NAME, self.holder)
         run = ctx.archive.get_run(ctx.run_id)
+        ctx.archive.close()
         self.crawler.stats.set_value("newsmon/run_id", ctx.run_id)
         self.crawler.stats.set_value("newsmon/status", status)
         logger.info("run %s %s: %s", ctx.run_id, status, summary_line(run))

@@ -44,4 +44,5 @@ def run_crawl(*, db: str | None = None, base_url: str | None = None, recheck: st
     run_id = crawler.stats.get_value("newsmon/run_id")
     if run_id is None:
         return None
-    return Archive.open(db_url).get_run(run_id)
+    with Archive.open(db_url) as archive:
+        return archive.get_run(run_id)

@@ -129,23 +129,35 @@ class CrawlSupervisor:
         if process is not None:
             self.stop_process(process)
 
-    def _report(self, process: subprocess.Popen, started: datetime, timed_out: bool) -> int:
-        from storage import Archive
-
-        archive = Archive.open(self.options.db_url)
+    def _close_run(self, archive, process: subprocess.Popen, started: datetime,
+                   timed_out: bool) -> dict:
+        """The run record of this crawl process, closed with the status the supervisor saw."""
         archive.mark_interrupted_runs(status="failed")
         run = archive.run_for_process(process.pid, started_after=started - timedelta(seconds=5))
         if run is None:
-            # The crawl died before it could open a run (bad config, archive unreachable).
+            # The crawl ended before it could open a run: stopped while starting up, or a
+            # bad config or unreachable archive. Record it all the same: every run is recorded.
             run_id = archive.start_run(site="rp", base_url=self.options.base_url or "",
                                        trigger="scheduled", options={"pid": process.pid})
-            archive.finish_run(run_id, "failed",
-                               note=f"crawl process exited {process.returncode} before starting")
-            run = archive.get_run(run_id)
-        elif timed_out:
+            if timed_out:
+                archive.finish_run(run_id, "timed_out", note=f"stopped after "
+                                   f"{self.options.run_timeout:.0f}s, before it opened its run")
+            else:
+                archive.finish_run(run_id, "failed", note=f"crawl process exited "
+                                   f"{process.returncode} before starting")
+            return archive.get_run(run_id)
+        if timed_out:
             archive.finish_run(run["id"], "timed_out",
                                note=f"stopped after {self.options.run_timeout:.0f}s")
-            run = archive.get_run(run["id"])
+            return archive.get_run(run["id"])
+        return run
+
+    def _report(self, process: subprocess.Popen, started: datetime, timed_out: bool) -> int:
+        from storage import Archive
+
+        # Opened per report and closed: the daemon lives for weeks.
+        with Archive.open(self.options.db_url) as archive:
+            run = self._close_run(archive, process, started, timed_out)
         logger.info("run %s %s (exit %s, %.1fs): %s", run["id"], run["status"],
                     process.returncode, (datetime.now(UTC) - started).total_seconds(),
                     summary_line(run))
@@ -166,12 +178,12 @@ def run_daemon(options: ScheduleOptions) -> int:
     from storage import Archive
 
     supervisor = CrawlSupervisor(options)
-    archive = Archive.open(options.db_url)
-    archive.mark_interrupted_runs(status="failed")
     trigger = options.trigger()
     scheduler = BlockingScheduler(timezone=ZoneInfo(options.timezone))
     now = datetime.now(ZoneInfo(options.timezone))
-    first_run: Any = now if catch_up_due(archive, trigger, now) else None
+    with Archive.open(options.db_url) as archive:
+        archive.mark_interrupted_runs(status="failed")
+        first_run: Any = now if catch_up_due(archive, trigger, now) else None
     scheduler.add_job(
         supervisor.run_once, trigger, id="crawl", name="crawl",
         max_instances=1, coalesce=True, misfire_grace_time=options.misfire_grace_time,

@@ -120,9 +120,10 @@ def cmd_runs(args) -> int:
     from storage import Archive
 
     db_url, _ = resolve_db_url(args.db)
-    if args.suspects:
-        return _print_suspects(Archive.open(db_url), args)
-    runs = Archive.open(db_url).runs(limit=args.limit)
+    with Archive.open(db_url) as archive:
+        if args.suspects:
+            return _print_suspects(archive, args)
+        runs = archive.runs(limit=args.limit)
     if args.json:
         print(json.dumps(runs, ensure_ascii=False, default=str, indent=2))
         return EXIT_OK
@@ -155,7 +156,8 @@ def cmd_accept_suspect(args) -> int:
 
     db_url, _ = resolve_db_url(args.db)
     try:
-        outcome = Archive.open(db_url).accept_suspect(args.event_id)
+        with Archive.open(db_url) as archive:
+            outcome = archive.accept_suspect(args.event_id)
     except ArchiveError as exc:
         raise CommandError(str(exc), EXIT_BAD_INPUT) from exc
     print(f"event {args.event_id}: {outcome.kind}"

@@ -59,7 +59,8 @@ def cmd_check(args) -> int:
     from storage import Archive
 
     db_url, _ = resolve_db_url(args.db)
-    problems = Archive.open(db_url).check()
+    with Archive.open(db_url) as archive:
+        problems = archive.check()
     if args.json:
         print(json.dumps({"ok": not problems, "problems": problems}, ensure_ascii=False))
     elif problems:

@@ -25,8 +25,9 @@ def cmd_health(args) -> int:
     from storage import Archive
 
     db_url, _ = resolve_db_url(args.db)
-    runs = [r for r in Archive.open(db_url).runs(limit=args.runs * 3)
-            if r["status"] not in ("skipped", "running")][: args.runs]
+    with Archive.open(db_url) as archive:
+        recent = archive.runs(limit=args.runs * 3)
+    runs = [r for r in recent if r["status"] not in ("skipped", "running")][: args.runs]
     rows = []
     for run in runs:
         coverage = run.get("coverage") or {}

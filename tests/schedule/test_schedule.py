@@ -122,7 +122,7 @@ def test_hung_crawl_is_stopped_at_the_timeout(replica, sqlite_url):
     replica.faults.add(re.compile(f"/dyplomacja/art{slow}"), "hang")
     started = time.monotonic()
     result = subprocess.run(
-        schedule_cmd(replica, sqlite_url, "--once", "--timeout", "4", "--stop-grace", "3",
+        schedule_cmd(replica, sqlite_url, "--once", "--timeout", "6", "--stop-grace", "3",
                      "-s", "DOWNLOAD_TIMEOUT=120"),
         cwd=REPO, capture_output=True, text=True, timeout=120)
     elapsed = time.monotonic() - started
