@@ -41,13 +41,16 @@ def cell(value: Any) -> str:
 
 def print_table(rows: Iterable[dict[str, Any]], columns: Sequence[str], title: str | None = None,
                 headers: dict[str, str] | None = None) -> None:
+    """A rich table whose cells are Text, never markup: titles, names, URLs and reasons come
+    from scraped pages, and "[...]" in them must print as written."""
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title=title, show_lines=False, title_justify="left")
     for column in columns:
         table.add_column((headers or {}).get(column, column), overflow="fold")
     for row in rows:
-        table.add_row(*(cell(row.get(c)) for c in columns))
+        table.add_row(*(Text(cell(row.get(c))) for c in columns))
     console().print(table)
 
 
