@@ -87,19 +87,19 @@ def test_edits_additions_removal_then_nothing(replica, db_url):
     assert sum(1 for r in replica.requests if r.status == 304) == len(live)
 
 
-def test_furniture_and_preview_only_create_no_version(replica, sqlite_url):
+def test_furniture_and_preview_only_create_no_version(replica, db_url):
     site = replica.site
-    assert crawl(replica.base_url, sqlite_url).returncode == 0
+    assert crawl(replica.base_url, db_url).returncode == 0
     seed = site.case("seed").article_id
     other = site.case("full_2026").article_id
     site.reshuffle_furniture(seed)
     site.reshuffle_furniture(other)
     site.serve_preview_only(seed)
-    result = crawl(replica.base_url, sqlite_url, "--recheck", "all")
+    result = crawl(replica.base_url, db_url, "--recheck", "all")
     assert result.returncode == 0, result.stderr
     assert result.run["new_versions"] == 0
     assert result.run["unchanged"] == 2  # fetched in full (new ETag), judged unchanged
-    assert articles(sqlite_url)[seed]["versions"] == 1
+    assert articles(db_url)[seed]["versions"] == 1
 
 
 def test_recheck_none_fetches_only_new_articles(replica, sqlite_url):
