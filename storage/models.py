@@ -90,7 +90,7 @@ class Article(Base):
         Index("ix_articles_site_status_checked", "site_id", "status", "last_checked"),
         Index("ix_articles_published_at", "published_at"),  # listings (migration 0003)
         Index("ix_articles_last_changed", "last_changed"),  # listing orders (migration 0004)
-        Index("ix_articles_current_version", "current_version"),
+        Index("ix_articles_current_version_id", "current_version", "id"),  # (migration 0008)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
