@@ -20,7 +20,6 @@ import csv
 import io
 import json
 import re
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
@@ -892,21 +891,30 @@ def archive_stats(archive, *, days: int = 30, top: int = 10) -> dict[str, Any]:
         first, last = conn.execute(
             select(func.min(Article.published_at), func.max(Article.published_at))).one()
 
-        per_day: Counter[str] = Counter()
-        fields_count: Counter[str] = Counter()
-        for fetched, changed_fields in _stream(conn, select(
-                ArticleVersion.fetched_at, ArticleVersion.changed_fields)
-                .where(ArticleVersion.version > 1)):
-            for name in changed_fields or []:
-                fields_count[name] += 1
-            if fetched is not None and fetched >= since:
-                per_day[fetched.date().isoformat()] += 1
-
-        authors: Counter[str] = Counter()
-        for (names,) in _stream(conn, select(ArticleVersion.authors)
-                                .select_from(_current_join())):
-            for name in names or []:
-                authors[str(name)] += 1
+        # Aggregated in SQL (JSON arrays unnested by the database): streaming every version
+        # through Python took seconds on a 100,000-article archive.
+        if _is_sqlite(conn):
+            day = "date(v.fetched_at)"
+            unnest = "json_each(v.{col}) AS e"
+            value = "e.value"
+        else:
+            day = "to_char(v.fetched_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+            unnest = ("jsonb_array_elements_text(CASE WHEN jsonb_typeof(v.{col}) = 'array' "
+                      "THEN v.{col} END) AS e(value)")
+            value = "e.value"
+        per_day = dict(conn.execute(text(
+            f"SELECT {day} AS day, count(*) FROM article_versions v "
+            "WHERE v.version > 1 AND v.fetched_at >= :since GROUP BY day ORDER BY day"),
+            {"since": since if not _is_sqlite(conn) else since.replace(tzinfo=None)}).all())
+        fields_count = conn.execute(text(
+            f"SELECT {value}, count(*) AS n FROM article_versions v, "
+            f"{unnest.format(col='changed_fields')} WHERE v.version > 1 "
+            f"GROUP BY {value} ORDER BY n DESC, {value} LIMIT :top"), {"top": top}).all()
+        current = "JOIN articles a ON a.id = v.article_id AND v.version = a.current_version"
+        authors = conn.execute(text(
+            f"SELECT {value}, count(*) AS n FROM article_versions v {current}, "
+            f"{unnest.format(col='authors')} GROUP BY {value} ORDER BY n DESC, {value}"
+        )).all()
 
     return {
         "articles": articles,
@@ -916,9 +924,9 @@ def archive_stats(archive, *, days: int = 30, top: int = 10) -> dict[str, Any]:
         "status": status,
         "published_first": first,
         "published_last": last,
-        "changes_per_day": dict(sorted(per_day.items())),
-        "top_changed_fields": fields_count.most_common(top),
-        "top_authors": authors.most_common(top),
+        "changes_per_day": {str(k): v for k, v in per_day.items()},
+        "top_changed_fields": [(str(k), n) for k, n in fields_count],
+        "top_authors": [(str(k), n) for k, n in authors[:top]],
         "authors": len(authors),
         "paywalled": paywalled,
         "paywall_share": round(paywalled / articles, 4) if articles else 0.0,
