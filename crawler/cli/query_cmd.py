@@ -13,6 +13,7 @@ from datetime import date, datetime
 
 from crawler.cli import EXIT_BAD_INPUT, EXIT_OK, CommandError
 from crawler.cli.crawl_cmd import add_db_option
+from crawler.cli.output import print_table
 
 SEARCH_SYNTAX = """\
 query syntax:
@@ -193,22 +194,6 @@ class _Open:
         if exc_type is not None and issubclass(exc_type, QueryError):
             raise CommandError(str(exc), EXIT_BAD_INPUT) from None
         return False
-
-
-def print_table(rows, columns, title=None, headers=None) -> None:
-    """A rich table whose cells are Text, never markup: titles and names come from scraped
-    pages, and "[link=...]" or "[bold]" in them must print as written."""
-    from rich.table import Table
-    from rich.text import Text
-
-    from crawler.cli.output import cell, console
-
-    table = Table(title=title, show_lines=False, title_justify="left")
-    for column in columns:
-        table.add_column((headers or {}).get(column, column), overflow="fold")
-    for row in rows:
-        table.add_row(*(Text(cell(row.get(c))) for c in columns))
-    console().print(table)
 
 
 def _print_json(data) -> None:
