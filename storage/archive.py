@@ -1037,21 +1037,8 @@ def _new_version(
     )
 
 
-_VERSION_FIELDS = (
-    "title",
-    "lead",
-    "body",
-    "authors",
-    "published_at",
-    "updated_at",
-    "section",
-    "tags",
-    "image",
-    "related",
-    "paywalled",
-    "paywall_percent",
-    "body_complete",
-)
+# Every field a version stores as parsed; normalise() of them reproduces the hash input.
+_VERSION_FIELDS = versioning.REPORTED_FIELDS
 
 
 def _version_dict(v: ArticleVersion, *, full: bool = False) -> dict[str, Any]:

@@ -9,23 +9,10 @@ import difflib
 import re
 from typing import Any
 
+from storage.versioning import REPORTED_FIELDS
+
 # Fields compared between versions, in the order a diff lists them.
-DIFF_FIELDS = (
-    "title",
-    "lead",
-    "body",
-    "authors",
-    "published_at",
-    "updated_at",
-    "section",
-    "tags",
-    "image",
-    "related",
-    "paywalled",
-    "paywall_percent",
-    "body_complete",
-    "url",
-)
+DIFF_FIELDS = (*REPORTED_FIELDS, "url")
 TEXT_FIELDS = ("title", "lead", "body")
 
 # A word with the whitespace after it: the diff works on words, and joining the tokens gives

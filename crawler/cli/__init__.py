@@ -23,6 +23,17 @@ class CommandError(Exception):
         self.exit_code = exit_code
 
 
+def positive_int(text: str) -> int:
+    """argparse type for counts and ids: an integer of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text}")
+    return value
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # argparse's own errors are bad input: exit 2
         self.print_usage(sys.stderr)

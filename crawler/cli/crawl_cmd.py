@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
-from crawler.cli import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, CommandError
+from crawler.cli import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, CommandError, positive_int
 
 RUN_COUNT_FIELDS = ("pages_fetched", "not_modified", "new_articles", "new_versions",
                     "unchanged", "gone", "errors", "parse_failures", "suspect")
@@ -24,7 +24,7 @@ def add_crawl_options(parser) -> None:
     parser.add_argument("--recheck", choices=("all", "due", "none"), default="due",
                         help="re-fetch known articles: all, those due under the revisit "
                              "policy (default), or none")
-    parser.add_argument("--max-articles", type=_positive_int, metavar="N",
+    parser.add_argument("--max-articles", type=positive_int, metavar="N",
                         help="fetch at most N articles in this run")
     parser.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
                         dest="settings", type=_setting,
@@ -53,12 +53,12 @@ def register(sub) -> None:
 
     runs = sub.add_parser("runs", help="list crawl runs, newest first")
     add_db_option(runs)
-    runs.add_argument("--limit", type=_positive_int, default=20, metavar="N")
+    runs.add_argument("--limit", type=positive_int, default=20, metavar="N")
     runs.add_argument("--json", action="store_true", help="JSON output")
     runs.add_argument("--suspects", action="store_true",
                       help="list the fetches held back as suspect or unparseable instead "
                            "(their raw HTML is kept), newest first")
-    runs.add_argument("--run", type=_positive_int, metavar="ID",
+    runs.add_argument("--run", type=positive_int, metavar="ID",
                       help="with --suspects: only those of this run")
     runs.set_defaults(handler=cmd_runs)
 
@@ -67,7 +67,7 @@ def register(sub) -> None:
         description="After checking a suspect fetch (e.g. a redesign the parser now reads "
                     "through fallbacks), make its record the article's next version.")
     add_db_option(accept)
-    accept.add_argument("event_id", type=_positive_int, metavar="EVENT",
+    accept.add_argument("event_id", type=positive_int, metavar="EVENT",
                         help="fetch event id, as listed by `newsmon runs --suspects`")
     accept.set_defaults(handler=cmd_accept_suspect)
 
@@ -75,18 +75,6 @@ def register(sub) -> None:
     add_db_option(info)
     info.add_argument("--json", action="store_true", help="JSON output")
     info.set_defaults(handler=cmd_info)
-
-
-def _positive_int(text: str) -> int:
-    import argparse
-
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {text}")
-    return value
 
 
 def cmd_crawl(args) -> int:

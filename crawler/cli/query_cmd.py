@@ -11,7 +11,7 @@ import argparse
 import sys
 from datetime import date, datetime
 
-from crawler.cli import EXIT_BAD_INPUT, EXIT_OK, CommandError
+from crawler.cli import EXIT_BAD_INPUT, EXIT_OK, CommandError, positive_int
 from crawler.cli.crawl_cmd import add_db_option
 from crawler.cli.output import print_table
 
@@ -37,16 +37,6 @@ def _date(text: str) -> date | datetime:
         raise argparse.ArgumentTypeError(
             f"not a date: {text!r} (expected YYYY-MM-DD or an ISO 8601 date-time)"
         ) from None
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {text}")
-    return value
 
 
 def _add_filters(parser) -> None:
@@ -90,7 +80,7 @@ def register(sub) -> None:
                                    "versions, paywall %.")
     add_db_option(p)
     _add_filters(p)
-    p.add_argument("--limit", type=_positive, default=50, metavar="N",
+    p.add_argument("--limit", type=positive_int, default=50, metavar="N",
                    help="at most N rows (default 50)")
     p.add_argument("--order", choices=list(ORDERS), default="newest",
                    help="; ".join(f"{k}: {v}" for k, v in ORDERS.items()))
@@ -102,7 +92,7 @@ def register(sub) -> None:
     add_db_option(p)
     p.add_argument("article", metavar="ARTICLE",
                    help="archive id, rp.pl id (40671561 or art40671561) or URL")
-    p.add_argument("--version", type=_positive, metavar="N", help="version N (default: latest)")
+    p.add_argument("--version", type=positive_int, metavar="N", help="version N (default: latest)")
     p.add_argument("--json", action="store_true", help="JSON output")
     p.set_defaults(handler=cmd_show)
 
@@ -120,7 +110,7 @@ def register(sub) -> None:
                     "[-removed-]{+added+} markers when piped.")
     add_db_option(p)
     p.add_argument("article", metavar="ARTICLE", help="as for show")
-    p.add_argument("versions", nargs="*", type=_positive, metavar="FROM TO",
+    p.add_argument("versions", nargs="*", type=positive_int, metavar="FROM TO",
                    help="the two versions to compare")
     p.add_argument("--full", action="store_true",
                    help="show the whole body, not only the changed passages")
@@ -138,7 +128,7 @@ def register(sub) -> None:
     p.add_argument("query", metavar="QUERY", help="what to look for (syntax below)")
     p.add_argument("--all-versions", action="store_true",
                    help="search every version, not only the current ones")
-    p.add_argument("--limit", type=_positive, default=20, metavar="N",
+    p.add_argument("--limit", type=positive_int, default=20, metavar="N",
                    help="at most N results (default 20)")
     p.add_argument("--rank-all", action="store_true",
                    help="rank every match by relevance, not only the newest 500 "
@@ -164,7 +154,7 @@ def register(sub) -> None:
                        description="Articles, versions, changes per day, top changed fields, "
                                    "authors, paywall share.")
     add_db_option(p)
-    p.add_argument("--days", type=_positive, default=30, metavar="N",
+    p.add_argument("--days", type=positive_int, default=30, metavar="N",
                    help="changes per day over the last N days (default 30)")
     p.add_argument("--json", action="store_true", help="JSON output")
     p.set_defaults(handler=cmd_stats)

@@ -9,9 +9,9 @@ import subprocess
 import sys
 
 import pytest
-from conftest import FOLDING, FORMULA, FORMULA_TITLE, NEW_TITLE, PAYWALL, SEED
 
 from crawler.cli import main
+from tests.query.conftest import FOLDING, FORMULA, FORMULA_TITLE, NEW_TITLE, PAYWALL, SEED
 
 
 @pytest.fixture

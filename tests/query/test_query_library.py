@@ -7,17 +7,6 @@ import json
 from datetime import date, datetime
 
 import pytest
-from conftest import (
-    FOLDING,
-    FORMULA,
-    FORMULA_TITLE,
-    NEW_SENTENCE,
-    NEW_TITLE,
-    OLD_SENTENCE,
-    PAYWALL,
-    PLAIN,
-    SEED,
-)
 
 from storage.queries import (
     ArticleFilter,
@@ -34,6 +23,17 @@ from storage.queries import (
     search,
     write_csv,
     write_jsonl,
+)
+from tests.query.conftest import (
+    FOLDING,
+    FORMULA,
+    FORMULA_TITLE,
+    NEW_SENTENCE,
+    NEW_TITLE,
+    OLD_SENTENCE,
+    PAYWALL,
+    PLAIN,
+    SEED,
 )
 
 
