@@ -294,6 +294,15 @@ class Archive:
             ).first()
             return _state(*row) if row else None
 
+    def known_article_ids(self, site: str) -> set[str]:
+        """The article ids the archive holds for `site` (one query: a crawl checks every
+        discovered link against it)."""
+        with self._reader() as s:
+            return set(s.scalars(
+                select(Article.article_id).join(Site, Article.site_id == Site.id)
+                .where(Site.name == site)
+            ))
+
     def due_articles(
         self,
         site: str,

@@ -47,6 +47,7 @@ class RpSpider(scrapy.Spider):
         self.recheck = recheck
         self.max_articles = int(max_articles) if max_articles not in (None, "") else None
         self._scheduled: set[str] = set()  # article ids requested in this run
+        self._known: set[str] = set()  # article ids already in the archive
 
     # The run context (archive, rules, lease) is set by crawler.extensions on spider_opened.
     @property
@@ -57,6 +58,9 @@ class RpSpider(scrapy.Spider):
         ctx = self.run_context
         if ctx.skipped:
             return
+        # Known articles are fetched from this list only (all of them with --recheck all);
+        # discovery then schedules just the ones the archive has never seen.
+        self._known = ctx.archive.known_article_ids(ctx.site)
         for state in ctx.archive.due_articles(ctx.site, datetime.now(UTC),
                                               ctx.profile.get("revisit", {}), mode=self.recheck):
             request = self._article_request(state.url, state.article_id, known=state)
@@ -128,20 +132,12 @@ class RpSpider(scrapy.Spider):
     def _follow_articles(self, urls, source: str):
         for url in urls:
             article_id = self.rules.article_id(url)
-            if article_id is None:
-                continue
-            known = self.run_context.archive.known_article(self.site, article_id)
-            if known is not None and not self._recheck_known(known):
+            if article_id is None or article_id in self._known:
                 continue
             request = self._article_request(self.rules.canonicalise(url), article_id,
-                                            known=known, source=source)
+                                            source=source)
             if request is not None:
                 yield request
-
-    def _recheck_known(self, known) -> bool:
-        # Known articles are fetched through the archive's due list in start(); a link found
-        # again in a listing is no reason to fetch it earlier, except in "all" mode.
-        return self.recheck == "all"
 
     def source_failed(self, failure):
         request = failure.request
