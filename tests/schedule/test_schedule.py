@@ -144,3 +144,26 @@ def test_schedule_rejects_bad_cron(sqlite_url):
 def test_schedule_help():
     proc = newsmon("schedule", "--help")
     assert proc.returncode == 0 and "--every" in proc.stdout
+
+
+def test_a_run_missed_while_the_daemon_was_down_happens_once_at_restart(sqlite_url):
+    from datetime import UTC, datetime, timedelta
+
+    from crawler.scheduler import ScheduleOptions, catch_up_due
+
+    trigger = ScheduleOptions(db_url=sqlite_url, every=600).trigger()
+    now = datetime.now(UTC)
+    with Archive.open(sqlite_url) as archive:
+        assert not catch_up_due(archive, trigger, now)  # never ran: the schedule decides
+        recent = archive.start_run("rp", trigger="scheduled", started_at=now - timedelta(
+            minutes=5))
+        archive.finish_run(recent, "completed")
+        assert not catch_up_due(archive, trigger, now)  # next fire still ahead
+        late = archive.start_run("rp", trigger="scheduled", started_at=now - timedelta(hours=3))
+        archive.finish_run(late, "completed")
+        # The newest scheduled run decides, not the older one.
+        assert not catch_up_due(archive, trigger, now)
+    with Archive.open(f"{sqlite_url}.2") as archive:
+        old = archive.start_run("rp", trigger="scheduled", started_at=now - timedelta(hours=3))
+        archive.finish_run(old, "completed")
+        assert catch_up_due(archive, trigger, now)  # a fire time passed while down
