@@ -34,8 +34,6 @@ class RunContext:
     site: str
     rules: SiteRules
     profile: dict[str, Any]
-    recheck: str = "due"
-    max_articles: int | None = None
     skipped: bool = False
     # Coverage of parsed pages, for the degraded flag (layout drift shows up here first).
     parsed_pages: int = 0
@@ -93,10 +91,7 @@ class ArchiveRunExtension:
         }
         run_id = archive.start_run(site=site, base_url=rules.base_url, trigger=trigger,
                                    options=options)
-        ctx = RunContext(
-            archive=archive, run_id=run_id, site=site, rules=rules, profile=profile,
-            recheck=options["recheck"], max_articles=options["max_articles"],
-        )
+        ctx = RunContext(archive=archive, run_id=run_id, site=site, rules=rules, profile=profile)
         ttl = settings.getfloat("NEWSMON_LEASE_TTL", 120.0)
         if settings.getbool("NEWSMON_LOCK_ENABLED", True) and not archive.acquire_lease(
             LEASE_NAME, holder=self.holder, ttl=ttl

@@ -44,8 +44,7 @@ class ScheduleOptions:
     base_url: str | None = None
     recheck: str = "due"
     max_articles: int | None = None
-    settings: list[tuple[str, str]] = field(default_factory=list)
-    extra_args: list[str] = field(default_factory=list)
+    settings: list[tuple[str, str]] = field(default_factory=list)  # -s NAME=VALUE pairs
 
     def trigger(self):
         tz = ZoneInfo(self.timezone)
@@ -87,7 +86,7 @@ class CrawlSupervisor:
             cmd += ["--max-articles", str(opts.max_articles)]
         for name, value in opts.settings:
             cmd += ["-s", f"{name}={value}"]
-        return cmd + list(opts.extra_args)
+        return cmd
 
     def run_once(self) -> int:
         """One scheduled cycle: run the crawl, wait for it within the timeout, log one line."""
