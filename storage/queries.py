@@ -500,7 +500,7 @@ SNIPPET_MARKS = ("[", "]")
 
 
 # Matches ranked per query: the newest RANK_WINDOW matching versions (see search()).
-RANK_WINDOW = 500
+RANK_WINDOW = 250
 
 
 def search(
@@ -515,7 +515,7 @@ def search(
     the lead), with matches between `marks`. Raises QueryError for a malformed query.
 
     Ranking covers the newest `window` matching versions, so that a word in half the archive
-    ("Rosja") costs what a rare one does: its 500 most recent matches are ranked, which
+    ("Rosja") costs what a rare one does: its 250 most recent matches are ranked, which
     suits news. Within them, SQLite ranks matches in the title above the lead above the body,
     newest first in each tier; PostgreSQL uses ts_rank with the same weights (title A, lead
     B, body C). `window=None` ranks every match, by bm25 on SQLite: exact but slow for

@@ -120,9 +120,9 @@ def register(sub) -> None:
     p = sub.add_parser("search", help="full-text search (title, lead, body)",
                        description="Full-text search of the current versions (title, lead, "
                                    "body), with highlighted snippets. Ranking: among the newest "
-                                   "500 matches, those in the title first, then the lead, then "
-                                   "the body, newest first; --rank-all ranks every match by "
-                                   "relevance.",
+                                   "250 matches (or --limit, if larger), those in the title "
+                                   "first, then the lead, then the body, newest first; "
+                                   "--rank-all ranks every match by relevance.",
                        epilog=SEARCH_SYNTAX, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_db_option(p)
     p.add_argument("query", metavar="QUERY", help="what to look for (syntax below)")
@@ -131,7 +131,7 @@ def register(sub) -> None:
     p.add_argument("--limit", type=positive_int, default=20, metavar="N",
                    help="at most N results (default 20)")
     p.add_argument("--rank-all", action="store_true",
-                   help="rank every match by relevance, not only the newest 500 "
+                   help="rank every match by relevance, not only the newest 250 "
                         "(slow for common words)")
     p.add_argument("--json", action="store_true", help="JSON output")
     p.set_defaults(handler=cmd_search)
@@ -337,7 +337,8 @@ def cmd_search(args) -> int:
     marks = ("\x02", "\x03") if (colour and not args.json) else ("[", "]")
     with _Open(args) as archive:
         hits = search(archive, args.query, all_versions=args.all_versions, limit=args.limit,
-                      marks=marks, window=None if args.rank_all else RANK_WINDOW)
+                      marks=marks,
+                      window=None if args.rank_all else max(RANK_WINDOW, args.limit))
     if args.json:
         for hit in hits:
             hit.pop("version_id", None)
