@@ -473,18 +473,8 @@ class Archive:
                 article.status = "live"
                 version = article.current_version or None
                 self._schedule(article, now)
-            s.add(
-                FetchEvent(
-                    run_id=run_id,
-                    article_id=article.id if article else None,
-                    url=url,
-                    http_status=status,
-                    outcome="not_modified",
-                    version=version,
-                    fetched_at=now,
-                )
-            )
-            _bump(s, run_id, {"not_modified": 1})
+            _log_fetch(s, run_id, article, url, status, "not_modified", now,
+                       {"not_modified": 1}, version=version)
 
         self._write(work)
 
@@ -512,19 +502,9 @@ class Archive:
                 article.last_checked = now
                 article.etag = article.last_modified = None
                 self._schedule(article, now)
-            s.add(
-                FetchEvent(
-                    run_id=run_id,
-                    article_id=article.id if article else None,
-                    url=url,
-                    http_status=status,
-                    outcome="gone",
-                    version=article.current_version or None if article else None,
-                    message=note,
-                    fetched_at=now,
-                )
-            )
-            _bump(s, run_id, {"gone": 1})
+            _log_fetch(s, run_id, article, url, status, "gone", now, {"gone": 1},
+                       version=article.current_version or None if article else None,
+                       message=note)
 
         self._write(work)
 
@@ -550,20 +530,9 @@ class Archive:
             article = None
             if site is not None and article_id is not None:
                 article = _find_article(s, site, str(article_id), lock=False)
-            s.add(
-                FetchEvent(
-                    run_id=run_id,
-                    article_id=article.id if article else None,
-                    url=url,
-                    http_status=status,
-                    outcome="error",
-                    error_kind=kind,
-                    message=message,
-                    raw_page_sha=_store_raw(s, raw, content_type),
-                    fetched_at=now,
-                )
-            )
-            _bump(s, run_id, {"errors": 1, "errors_by_kind": {kind: 1}})
+            _log_fetch(s, run_id, article, url, status, "error", now,
+                       {"errors": 1, "errors_by_kind": {kind: 1}}, error_kind=kind,
+                       message=message, raw_page_sha=_store_raw(s, raw, content_type))
 
         self._write(work)
 
@@ -588,20 +557,9 @@ class Archive:
             article = None
             if article_id is not None:
                 article = _find_article(s, site, str(article_id), lock=False)
-            s.add(
-                FetchEvent(
-                    run_id=run_id,
-                    article_id=article.id if article else None,
-                    url=url,
-                    http_status=status,
-                    outcome="parse_failure",
-                    error_kind="parse_failure",
-                    message=reason,
-                    raw_page_sha=_store_raw(s, raw, content_type),
-                    fetched_at=now,
-                )
-            )
-            _bump(s, run_id, {"pages_fetched": 1, "parse_failures": 1})
+            _log_fetch(s, run_id, article, url, status, "parse_failure", now,
+                       {"pages_fetched": 1, "parse_failures": 1}, error_kind="parse_failure",
+                       message=reason, raw_page_sha=_store_raw(s, raw, content_type))
 
         self._write(work)
 
@@ -1125,6 +1083,15 @@ def _run_for_update(s: Session, run_id: int) -> CrawlRun:
     if run is None:
         raise ArchiveError(f"no crawl run {run_id}")
     return run
+
+
+def _log_fetch(s: Session, run_id: int | None, article: Article | None, url: str,
+               status: int | None, outcome: str, now: datetime, counters: dict[str, Any],
+               **fields: Any) -> None:
+    """One fetch event for an outcome that creates no version, and its run counters."""
+    s.add(FetchEvent(run_id=run_id, article_id=article.id if article else None, url=url,
+                     http_status=status, outcome=outcome, fetched_at=now, **fields))
+    _bump(s, run_id, counters)
 
 
 def _bump(s: Session, run_id: int | None, deltas: dict[str, Any]) -> None:
