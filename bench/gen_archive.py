@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import importlib
 import random
 import sys
 import time
@@ -28,9 +27,8 @@ from itertools import accumulate
 
 from sqlalchemy import event, func, select
 
-from storage import Archive
+from storage import Archive, fts
 from storage.models import Article, ArticleVersion, Site
-from storage.queries import rebuild_search_index
 from tests.replica import text as pools
 
 # How many versions an article has (weights): mean 2.45.
@@ -222,37 +220,34 @@ def generate(url: str, articles: int, *, seed: int = 7, batch: int = 1000,
 def _index_afterwards(engine, progress: bool):
     """Load with the full-text trigger off and index everything in one statement afterwards:
     per-row trigger indexing is about twice as slow for a bulk load. The result is the same
-    index (storage.queries.rebuild_search_index)."""
-    mig = importlib.import_module("storage.migrations.versions.0003_search")
+    index (storage.fts.rebuild_search_index)."""
     sqlite = engine.dialect.name == "sqlite"
     with engine.begin() as conn:
         if sqlite:
-            conn.exec_driver_sql("DROP TRIGGER version_fts_ai")
-            conn.exec_driver_sql("DROP TRIGGER facet_fts_ai")
+            for table in fts.SQLITE_TABLES:
+                conn.exec_driver_sql(f"DROP TRIGGER {table}_ai")
         else:
-            conn.exec_driver_sql("ALTER TABLE article_versions DISABLE TRIGGER version_fts_sync")
-            for col in ("document", "authors", "tags"):
+            conn.exec_driver_sql(f"ALTER TABLE article_versions DISABLE TRIGGER {fts.PG_TRIGGER}")
+            for col in fts.PG_INDEXED:
                 conn.exec_driver_sql(f"DROP INDEX ix_version_fts_{col}")
     yield
     if progress:
         print("\n  indexing ...", end="", file=sys.stderr, flush=True)
     if sqlite:
-        rebuild_search_index(engine)
+        fts.rebuild_search_index(engine)
     else:
-        _pg_parallel_index(engine, mig)
+        _pg_parallel_index(engine)
     with engine.begin() as conn:
         if sqlite:
-            conn.exec_driver_sql(mig.sqlite_triggers()[0])
-            facets = importlib.import_module("storage.migrations.versions.0007_sqlite_facet_fts")
-            conn.exec_driver_sql(facets.sqlite_triggers()[0])
+            for table in fts.SQLITE_TABLES:
+                conn.exec_driver_sql(fts.sqlite_triggers(table)[f"{table}_ai"])
         else:
-            for col in ("document", "authors", "tags"):
-                conn.exec_driver_sql(
-                    f"CREATE INDEX ix_version_fts_{col} ON version_fts USING gin ({col})")
-            conn.exec_driver_sql("ALTER TABLE article_versions ENABLE TRIGGER version_fts_sync")
+            for col in fts.PG_INDEXED:
+                conn.exec_driver_sql(fts.pg_index(col))
+            conn.exec_driver_sql(f"ALTER TABLE article_versions ENABLE TRIGGER {fts.PG_TRIGGER}")
 
 
-def _pg_parallel_index(engine, mig, workers: int = 2) -> None:
+def _pg_parallel_index(engine, workers: int = 2) -> None:
     """rebuild_search_index, split by id range over `workers` connections (to_tsvector is
     CPU-bound and PostgreSQL runs one statement on one core)."""
     with engine.connect() as conn:
@@ -260,10 +255,7 @@ def _pg_parallel_index(engine, mig, workers: int = 2) -> None:
     if lo is None:
         return
     step = (hi - lo) // workers + 1
-    head = importlib.import_module("storage.migrations.versions.0006_pg_search_head")
-    sql = ("INSERT INTO version_fts (version_id, document, authors, tags, head) "
-           f"SELECT {head.pg_values('v')} FROM article_versions AS v "
-           "WHERE v.id >= %(lo)s AND v.id < %(hi)s")
+    sql = fts.pg_fill("v.id >= %(lo)s AND v.id < %(hi)s")
 
     def work(start: int) -> None:
         with engine.begin() as conn:

@@ -1,7 +1,7 @@
 """The archive's tables (SQLAlchemy 2 typed declarative).
 
 This module describes the schema at the latest migration; the migrations in
-`storage/migrations/versions/` are what actually create it, and a test checks the two agree.
+`storage/migrations/` are what actually create it, and a test checks the two agree.
 
 Full-text search can be added later by a migration alone: `article_versions` has an integer
 primary key and plain text columns (title, lead, body), which is what an SQLite FTS5

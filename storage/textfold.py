@@ -6,14 +6,15 @@ letters are separate characters with no decomposition: Polish ł/Ł above all, w
 SQLite FTS5's `remove_diacritics 2` leaves "Północną" unreachable from "polnocna" (checked on
 SQLite 3.40). `EXTRA_FOLDS` maps those.
 
-The same table drives the database side, so index and query cannot disagree:
-- SQLite: the FTS5 triggers wrap each indexed value in `sqlite_fold_sql()` (nested
-  `replace()` over EXTRA_FOLDS, plain SQL, so a write from the sqlite3 shell still indexes
-  correctly); the `unicode61 remove_diacritics 2` tokenizer then strips the decomposable
-  accents and lowercases, exactly as NFKD + casefold do here. Query terms reach FTS5 already
-  folded by `fold()`.
+The same table drives the database side (storage/fts.py writes that SQL), so index and query
+cannot disagree:
+- SQLite: the FTS5 triggers wrap each indexed value in nested `replace()` calls over
+  EXTRA_FOLDS (plain SQL, so a write from the sqlite3 shell still indexes correctly); the
+  `unicode61 remove_diacritics 2` tokenizer then strips the decomposable accents and
+  lowercases, exactly as NFKD + casefold do here. Query terms reach FTS5 already folded by
+  `fold()`.
 - PostgreSQL: `unaccent` (whose rules include ł -> l, ø -> o, ß -> ss, ...) plus the `simple`
-  dictionary (lowercase), and `translate()` over EXTRA_FOLDS for anything unaccent misses.
+  dictionary (lowercase), and `translate()` over ONE_TO_ONE for anything unaccent misses.
 
 Folding one character never changes the number of word tokens, so match positions found in
 the folded text are the positions of the same words in the original text.
@@ -61,15 +62,3 @@ def fold_words(text: str | None) -> list[str]:
     (letters and digits; everything else separates)."""
     return _WORD.findall(fold(text))
 
-
-def sqlite_fold_sql(expr: str) -> str:
-    """An SQL expression applying EXTRA_FOLDS to the SQL expression `expr` with nested
-    `replace()` calls. `expr` is a column reference written by us, never user input."""
-    for src, dst in EXTRA_FOLDS.items():
-        expr = f"replace({expr}, '{src}', '{dst}')"
-    return expr
-
-
-def pg_translate_args() -> tuple[str, str]:
-    """(from, to) strings for PostgreSQL `translate()` covering the one-to-one folds."""
-    return "".join(ONE_TO_ONE), "".join(ONE_TO_ONE.values())

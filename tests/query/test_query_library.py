@@ -1,4 +1,4 @@
-"""storage.queries against a crawled archive, on SQLite and PostgreSQL."""
+"""storage.query against a crawled archive, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 import pytest
 
-from storage.queries import (
+from storage.query import (
     ArticleFilter,
     QueryError,
     archive_stats,

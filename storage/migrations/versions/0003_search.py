@@ -5,9 +5,9 @@ id) with columns title, lead, body, authors, tags, kept in sync by triggers. The
 the letters Unicode cannot decompose (ł -> l, ...) with nested replace(); the `unicode61
 remove_diacritics 2` tokenizer does the rest. The content table holds the original text and
 folding keeps word boundaries, so FTS5's snippet()/highlight() would mark the original words
-(newsmon highlights in Python instead: storage/query_search.py). Never run FTS5's
+(newsmon highlights in Python instead: storage/query/highlight.py). Never run FTS5's
 'rebuild' command on it (it would index unfolded text): call
-`storage.queries.rebuild_search_index()` instead.
+`storage.fts.rebuild_search_index()` instead.
 
 PostgreSQL: a text search configuration `newsmon_fold` (a copy of `simple` with `unaccent`
 in front: PostgreSQL 15 has no Polish configuration) and a table `version_fts` of tsvectors
@@ -30,8 +30,9 @@ down_revision = "0002_fetch_events_lease"
 branch_labels = None
 depends_on = None
 
-# Frozen copy of storage.textfold.EXTRA_FOLDS (tests/query checks they agree): changing the
-# folding needs a new migration that recreates the triggers and rebuilds the index.
+# Frozen copy of storage.textfold.EXTRA_FOLDS (tests/storage/test_fts_frozen.py checks they
+# agree): changing the folding needs a new migration that recreates the triggers and rebuilds
+# the index.
 EXTRA_FOLDS = {
     "ł": "l", "Ł": "L",
     "đ": "d", "Đ": "D",

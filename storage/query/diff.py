@@ -1,6 +1,7 @@
 """Per-field differences between two versions of an article; word-level for text fields.
 
-Pure functions over the plain version dicts that `storage.queries.get_version` returns.
+`diff_versions` reads the two versions; the rest are pure functions over the plain version
+dicts that `get_version` returns.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ import difflib
 import re
 from typing import Any
 
+from storage.query.errors import QueryError
+from storage.query.lookup import get_version
 from storage.versioning import REPORTED_FIELDS
 
 # Fields compared between versions, in the order a diff lists them.
@@ -97,3 +100,31 @@ def condense(ops: list[dict[str, str]], context: int = 12) -> list[dict[str, str
         tail = "".join(words[len(words) - keep_tail:]) if keep_tail else ""
         out.append({"op": "equal", "text": f"{head}… " + tail if head else "… " + tail})
     return out
+
+
+def diff_versions(
+    archive, ref: str | int, from_version: int | None = None, to_version: int | None = None,
+) -> dict[str, Any]:
+    """Per-field differences between two versions (default: the last two). Returns {id,
+    article_id, title, from, to, from_fetched_at, to_fetched_at, fields: [{field, old, new,
+    ops?}]}: `ops` is the word-level diff of title, lead and body (word_diff)."""
+    if (from_version is None) != (to_version is None):
+        raise QueryError("give both versions to compare, or neither")
+    current = get_version(archive, ref)
+    if from_version is None:
+        if current["versions"] < 2:
+            raise QueryError(f"article {ref!r} has a single version: nothing to compare")
+        from_version, to_version = current["versions"] - 1, current["versions"]
+    old = get_version(archive, current["id"], from_version)
+    new = current if to_version == current["version"] else get_version(
+        archive, current["id"], to_version)
+    return {
+        "id": current["id"],
+        "article_id": current["article_id"],
+        "title": new["title"],
+        "from": old["version"],
+        "to": new["version"],
+        "from_fetched_at": old["fetched_at"],
+        "to_fetched_at": new["fetched_at"],
+        "fields": diff_records(old, new),
+    }

@@ -1,0 +1,107 @@
+"""One article: resolving a reference to it, one of its versions, its version history.
+
+An ARTICLE reference is the site's article id ("40671561" or "art40671561"), a URL the
+article was seen under, or the archive id.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from storage.models import Article, ArticleUrl, ArticleVersion, Site
+from storage.query.connection import reading
+from storage.query.errors import QueryError
+from storage.query.records import VERSION_COLUMNS, version_join
+
+_ART_ID = re.compile(r"^(?:art)?(\d+)$", re.IGNORECASE)
+_ART_IN_URL = re.compile(r"/art(\d+)(?:[-/.?#]|$)", re.IGNORECASE)
+
+
+def resolve_article(archive, ref: str | int, *, site: str | None = None) -> int:
+    """The archive id of the article `ref` names: the site's article id ("40671561",
+    "art40671561"), a URL it was seen under (or any URL with /art<id> in its path), or the
+    archive id. A site article id takes precedence over an archive id of the same number.
+    Raises QueryError when nothing or more than one article matches."""
+    ref = str(ref).strip()
+    if not ref:
+        raise QueryError("empty article reference")
+    with reading(archive) as conn:
+        # Naming the site ids lets the unique (site_id, article_id) index answer the lookup.
+        sites = select(Site.id) if not site else select(Site.id).where(Site.name == site)
+        site_ids = list(conn.scalars(sites))
+        base = select(Article.id).where(Article.site_id.in_(site_ids))
+        candidates: list[int] = []
+        match = _ART_ID.match(ref)
+        if match:
+            candidates = _ids(conn, base.where(Article.article_id == match.group(1)))
+            # (An archive id is a 32-bit integer on PostgreSQL: larger numbers cannot be one.)
+            if not candidates and ref.isdigit() and int(ref) < 2**31:
+                candidates = _ids(conn, base.where(Article.id == int(ref)))
+        elif "://" in ref or ref.startswith("/"):
+            url = ref.split("#", 1)[0]
+            candidates = _ids(conn, base.where(Article.url == url))
+            if not candidates:
+                candidates = _ids(conn, base.join(ArticleUrl, ArticleUrl.article_id == Article.id)
+                                  .where(ArticleUrl.url == url).distinct())
+            path_id = _ART_IN_URL.search(urlsplit(url).path + "/")
+            if not candidates and path_id:
+                candidates = _ids(conn, base.where(Article.article_id == path_id.group(1)))
+        else:
+            raise QueryError(f"not an article reference: {ref!r} (expected an id such as "
+                             "40671561 or art40671561, or a URL)")
+    if not candidates:
+        raise QueryError(f"no article {ref!r} in the archive")
+    if len(candidates) > 1:
+        raise QueryError(f"{ref!r} matches {len(candidates)} articles (several sites?)")
+    return candidates[0]
+
+
+def _ids(conn: Connection, query) -> list[int]:
+    return list(dict.fromkeys(conn.scalars(query.limit(3)).all()))
+
+
+def get_version(archive, ref: str | int, version: int | None = None) -> dict[str, Any]:
+    """The record of one version of an article (default: its current version): the record's
+    fields plus id, version, versions, status, fetched_at, content_hash, changed_fields,
+    raw_page_sha. Raises QueryError for an unknown article or version."""
+    article = resolve_article(archive, ref)
+    with reading(archive) as conn:
+        query = (select(*VERSION_COLUMNS).select_from(version_join())
+                 .where(ArticleVersion.article_id == article))
+        if version is None:
+            query = query.where(ArticleVersion.version == Article.current_version)
+        else:
+            query = query.where(ArticleVersion.version == int(version))
+        row = conn.execute(query).first()
+        if row is None:
+            if version is None:
+                raise QueryError(f"article {ref!r} has no stored version yet")
+            count = conn.scalar(select(Article.current_version).where(Article.id == article))
+            raise QueryError(f"article {ref!r} has no version {version} (versions: 1..{count})")
+        return dict(row._mapping)
+
+
+def list_versions(archive, ref: str | int) -> list[dict[str, Any]]:
+    """An article's version history, oldest first: version, fetched_at, content_hash,
+    changed_fields (["*"] for version 1), title, paywall_percent, word_count."""
+    article = resolve_article(archive, ref)
+    with reading(archive) as conn:
+        rows = conn.execute(
+            select(
+                ArticleVersion.version,
+                ArticleVersion.fetched_at,
+                ArticleVersion.content_hash,
+                ArticleVersion.changed_fields,
+                ArticleVersion.title,
+                ArticleVersion.paywall_percent,
+                ArticleVersion.word_count,
+            )
+            .where(ArticleVersion.article_id == article)
+            .order_by(ArticleVersion.version)
+        ).all()
+    return [dict(r._mapping) for r in rows]
