@@ -5,10 +5,10 @@ version. Pure functions, tested on the replica's fault pages (tests/reliability/
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-_CLOSING_HTML = re.compile(rb"</html\s*>", re.I)
+from crawler.parsers.document import is_truncated
+
 # Sources that mean "found in the article's own markup or structured data".
 ARTICLE_SIGNALS = {"selector", "visible", "jsonld", "meta", "pattern"}
 
@@ -17,8 +17,8 @@ def page_problem(record: dict[str, Any], raw: bytes, requested_id: str,
                  id_from_url) -> str | None:
     """A reason to distrust the page, or None. `id_from_url(url)` maps a URL to an article id
     of the section (the site rules)."""
-    if not _CLOSING_HTML.search(raw[-8192:]):
-        return "truncated: the document ends before </html>"
+    if is_truncated(raw):
+        return "truncated: the document ends before </body> and </html>"
     canonical = record.get("canonical_url")
     canonical_id = id_from_url(canonical) if canonical else None
     if canonical and canonical_id and canonical_id != requested_id:

@@ -3,7 +3,9 @@
 One file prints one pretty-printed JSON object; several files print JSON Lines (one compact
 record per line, in argument order). `-` reads the page from stdin. A file that cannot be read
 or parsed is reported on stderr as one line; the others are still printed, and the command
-exits 2 at the end (1 if the parser itself failed on a file: a bug).
+exits 2 at the end (1 if the parser itself failed on a file: a bug). Bytes are decoded as a
+crawl decodes them (crawler/parsers/decode.py, without an HTTP header); a page whose charset
+declaration is wrong or missing is still printed, with a one-line warning on stderr.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import sys
 from crawler.cli import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, CommandError
 from crawler.config import ConfigError
 from crawler.parsers import ParseError, load_profile, parse_article
+from crawler.parsers.decode import decode_html
 
 
 def register(subparsers) -> None:
@@ -53,8 +56,8 @@ def run(args: argparse.Namespace) -> int:
     for path in args.files:
         name = "<stdin>" if path == "-" else path
         try:
-            data = _read(path)
-            record = parse_article(data, url=args.url, site=args.site)
+            decoded = decode_html(_read(path))
+            record = parse_article(decoded.text, url=args.url, site=args.site)
         except FileNotFoundError:
             failed += _report(name, "no such file")
             continue
@@ -74,6 +77,8 @@ def run(args: argparse.Namespace) -> int:
         text = json.dumps(doc, ensure_ascii=False, indent=None if several else 2)
         out.write(text.encode("utf-8") + b"\n")
         out.flush()
+        if decoded.problem:
+            print(f"newsmon parse: warning: {name}: {decoded.problem}", file=sys.stderr)
     if bugs:
         return EXIT_FAILURE
     return EXIT_BAD_INPUT if failed else EXIT_OK

@@ -2,7 +2,7 @@
 
 Public API:
     parse_article(html, url=None, site="rp") -> ArticleRecord
-        html: str or bytes (bytes decoded by BOM, then <meta charset>, then UTF-8);
+        html: str or bytes (bytes decoded as in a crawl, see decode.py);
         url: where the page was fetched (default: its canonical URL);
         site: a profile in config/sites/<site>.toml ("rp", "generic", ...).
         Raises ParseError (not an article page: empty, binary, JSON, plain text, no content)
@@ -12,7 +12,8 @@ Public API:
     ArticleRecord, Image, RelatedLink, ParseError, PARSER_VERSION
 
 Layout:
-    document.py  decoding, the one lxml parse, head metadata (meta tags, canonical, JSON-LD)
+    decode.py    bytes to text (BOM, charset declarations, Polish fallbacks), shared with crawls
+    document.py  the one lxml parse, head metadata (meta tags, canonical, JSON-LD), truncation
     article.py   ArticlePage: one method per field, signals tried in order, source recorded
     body.py      body blocks and read-more cards from the configured containers
     generic.py   main-text extraction (trafilatura) when no container is recognised

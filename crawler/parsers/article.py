@@ -11,7 +11,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 
 from crawler.parsers.body import BodyResult, extract_body
-from crawler.parsers.document import PageMeta, build_tree, read_meta
+from crawler.parsers.document import PageMeta, build_tree, is_truncated, read_meta
 from crawler.parsers.generic import generic_blocks
 from crawler.parsers.profile import SiteProfile, load_profile
 from crawler.parsers.record import ArticleRecord, Image, ParseError
@@ -305,8 +305,7 @@ class ArticlePage:
     def truncated(self) -> bool:
         """The input stops before `</body>`/`</html>`: a cut-off download, whose end (marker,
         preview, rest of the body) is missing (fixture handmade-rp-truncated)."""
-        tail = self.html[-4096:].lower()
-        return "</html" not in tail and "</body" not in tail
+        return is_truncated(self.html)
 
     @cached_property
     def preview(self):
@@ -601,7 +600,7 @@ def parse_article(
 ) -> ArticleRecord:
     """Parse one article page into an ArticleRecord.
 
-    `html` may be text or raw bytes (decoded by BOM, then `<meta charset>`, then UTF-8);
+    `html` may be text or raw bytes (decoded as in a crawl: crawler/parsers/decode.py);
     `url` is where the page was fetched (the canonical URL is used when absent); `site` names a
     profile in config/sites/ (or is a SiteProfile built with `build_profile`). Raises ParseError
     for input that is not a readable article page and crawler.config.ConfigError for an unknown

@@ -1,9 +1,9 @@
 """Turning raw input into one parsed tree, plus the page-level metadata read once from it:
-`<meta>` tags, `link rel=canonical` and the JSON-LD article object."""
+`<meta>` tags, `link rel=canonical` and the JSON-LD article object; and the rule for a page
+whose download was cut off."""
 
 from __future__ import annotations
 
-import codecs
 import json
 import re
 import threading
@@ -12,47 +12,27 @@ from typing import Any
 
 from lxml import etree
 
+from crawler.parsers.decode import decode_html
 from crawler.parsers.record import ParseError
 
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
-_META_CHARSET = re.compile(
-    rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.IGNORECASE
-)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _TAG = re.compile(r"<\s*(?:!doctype|html|head|body|[a-zA-Z][a-zA-Z0-9]*[\s/>])", re.IGNORECASE)
 # C0 controls other than tab/newline/carriage return/form feed: text or HTML never has many.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
 
 
-def decode(data: str | bytes) -> str:
-    """Bytes to text: a BOM wins, then a `<meta charset>` in the first 4 KB, then UTF-8.
-    Undecodable bytes become U+FFFD rather than an exception."""
-    if isinstance(data, str):
-        return data
-    if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise ParseError(f"expected HTML as str or bytes, got {type(data).__name__}")
-    data = bytes(data)
-    for bom, encoding in _BOMS:
-        if data.startswith(bom):
-            return data[len(bom):].decode(encoding, errors="replace")
-    encoding = "utf-8"
-    declared = _META_CHARSET.search(data[:4096])
-    if declared:
-        name = declared.group(1).decode("ascii", "replace")
-        try:
-            encoding = codecs.lookup(name).name
-        except LookupError:
-            pass
-    # A page declaring latin-1 is in practice windows-1252 (the WHATWG rule).
-    if encoding in ("latin-1", "iso8859-1", "ascii"):
-        encoding = "cp1252"
-    return data.decode(encoding, errors="replace")
+# The closing tags of a whole document, looked for in its last 8 KB (text or raw bytes).
+_TAIL = 8192
+_CLOSING_TEXT = re.compile(r"</(?:body|html)\s*>", re.IGNORECASE)
+_CLOSING_BYTES = re.compile(rb"</(?:body|html)\s*>", re.IGNORECASE)
+
+
+def is_truncated(page: str | bytes) -> bool:
+    """The page stops before `</body>` and `</html>`: a cut-off download whose end is missing.
+    The one rule for the parser (body_complete) and for crawl validation (suspect pages);
+    a page cut after `</body>` has lost nothing."""
+    closing = _CLOSING_BYTES if isinstance(page, bytes) else _CLOSING_TEXT
+    return closing.search(page[-_TAIL:]) is None
 
 
 _PARSERS = threading.local()
@@ -78,7 +58,12 @@ def _is_json(text: str) -> bool:
 def build_tree(data: str | bytes) -> tuple[str, etree._Element]:
     """Decode and parse once with lxml: (decoded text, root). Input that is not HTML at all is
     rejected with a clear ParseError."""
-    text = decode(data)
+    if isinstance(data, str):
+        text = data
+    elif isinstance(data, (bytes, bytearray, memoryview)):
+        text = decode_html(data).text
+    else:
+        raise ParseError(f"expected HTML as str or bytes, got {type(data).__name__}")
     stripped = text.strip()
     if not stripped:
         raise ParseError("empty input: no HTML to parse")

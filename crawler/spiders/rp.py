@@ -24,9 +24,9 @@ from twisted.internet.error import TimeoutError as TwistedTimeoutError
 from twisted.web._newclient import ResponseFailed
 
 from crawler import discovery
-from crawler.encoding import decode_page
 from crawler.items import ArticleFetched, ArticleGone, ArticleNotModified, FetchFailed
 from crawler.parsers import ParseError, parse_article
+from crawler.parsers.decode import decode_html
 from crawler.validation import page_problem
 
 RECHECK_MODES = ("all", "due", "none")
@@ -193,7 +193,7 @@ class RpSpider(scrapy.Spider):
                                 status=response.status, article_id=article_id)
             return
         content_type = _header(response, "Content-Type")
-        decoded = decode_page(response.body, content_type)
+        decoded = decode_html(response.body, content_type)
         if decoded.problem:
             self.logger.warning("%s: %s", url, decoded.problem)
             self.crawler.stats.inc_value("newsmon/charset_problems")

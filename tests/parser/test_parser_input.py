@@ -1,5 +1,6 @@
 """Input handling: what is not an article page raises ParseError with a clear message, bytes
-are decoded by BOM / meta charset / UTF-8, and broken markup parses as far as it goes."""
+are decoded as a crawl decodes them (BOM, declared charset, Polish fallbacks), and broken
+markup parses as far as it goes."""
 
 from __future__ import annotations
 
@@ -78,13 +79,14 @@ def test_bad_bytes_do_not_crash():
     assert "Stolten\ufffd\ufffdberga" in record.body
 
 
-def test_undeclared_legacy_charset_is_read_with_replacement_characters():
-    # A windows-1250 page without <meta charset>: decoded as UTF-8 (the default) with U+FFFD
-    # for the Polish letters, not rejected as binary.
-    data = SEED.replace('<meta charset="utf-8">', "").encode("cp1250", errors="xmlcharrefreplace")
+@pytest.mark.parametrize("encoding", ["cp1250", "iso-8859-2"])
+def test_undeclared_legacy_charset_is_decoded_as_in_a_crawl(encoding):
+    # A Polish 8-bit page without <meta charset>: read with the table that fits, as the crawl
+    # reads it (tests/test_encoding_validation.py), not as UTF-8 with U+FFFD for the letters.
+    data = SEED.replace('<meta charset="utf-8">', "").encode(encoding, errors="xmlcharrefreplace")
     record = parse_article(data)
-    assert record.title.startswith("Sekretarz generalny NATO reaguje na pakt obronny")
-    assert "\ufffd" in record.title
+    assert record.title == TITLE
+    assert "Koreę Północną" in record.body
 
 
 def test_unknown_declared_charset_falls_back_to_utf8():
