@@ -126,7 +126,8 @@ def check_against_truth(server, article_id: str) -> dict:
     assert got["tags"] == exp["tags"]
     assert got["credit"] == "Foto: " + exp["image"]["credit"]
     assert got["caption"] == exp["image"]["caption"]
-    assert [server.base_url + c for c in got["cards"]] == [r["url"] for r in exp["related"]]
+    # Cards link relative paths; a parser resolves them against the page's canonical link.
+    assert [server.link_base + c for c in got["cards"]] == [r["url"] for r in exp["related"]]
     assert got["jsonld"]["headline"] == exp["title"]
     return got
 
@@ -784,3 +785,104 @@ def test_every_mode_in_both_templates_matches_ground_truth(replica, template, pa
     check_against_truth(replica, aid)
     replica.site.serve_preview_only(aid)
     check_against_truth(replica, aid)
+
+
+# --- real links (a mirror keeps the real site's addresses) -------------------------------------
+
+RP = "https://www.rp.pl"
+
+
+def head_links(page: str) -> dict[str, str]:
+    doc = lxml.html.fromstring(page)
+    ld = json.loads(doc.cssselect('script[type="application/ld+json"]')[0].text)
+    return {"canonical": doc.cssselect('link[rel="canonical"]')[0].get("href"),
+            "og:url": doc.cssselect('meta[property="og:url"]')[0].get("content"),
+            "ld:url": ld["url"], "ld:page": ld["mainEntityOfPage"]["url"]}
+
+
+def feed_and_sitemap_links(server) -> list[str]:
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    index = ET.fromstring(fetch(server.url("/sitemaps/sitemap.xml"))[2])
+    news = ET.fromstring(fetch(server.url("/sitemaps/news-sitemap.xml"))[2])
+    rss = ET.fromstring(fetch(server.url("/rss_main"))[2])
+    return ([e.text for e in index.findall("s:sitemap/s:loc", ns)]
+            + [e.text for e in news.findall("s:url/s:loc", ns)]
+            + [i.findtext("link") for i in rss.findall("channel/item")])
+
+
+@pytest.mark.parametrize("real_links", [None, "head", "all"])
+def test_real_links_switch(real_links):
+    site = ReplicaSite.default()
+    with ReplicaServer(site, real_links=real_links) as server:
+        a = site.article(SEED)
+        page = get_html(server, a.path)
+        own = (RP if real_links else server.base_url) + a.path
+        assert set(head_links(page).values()) == {own}
+        assert server.expected(SEED)["canonical_url"] == own
+        assert server.expected(SEED)["url"] == server.base_url + a.path
+        body = page.partition("</head>")[2]
+        assert (RP + "/" in body) == (real_links == "all")
+        links = feed_and_sitemap_links(server)
+        assert links and all(u.startswith(RP if real_links == "all" else server.base_url)
+                             for u in links)
+        robots = fetch(server.url("/robots.txt"))[2].decode()
+        sitemap_base = RP if real_links == "all" else server.base_url
+        assert f"Sitemap: {sitemap_base}/sitemaps/sitemap.xml" in robots
+        # Listing cards are relative on every setting; the page content does not move.
+        assert listing_links(get_html(server, "/dyplomacja"))[0].startswith("/dyplomacja/art")
+        check_against_truth(server, SEED)
+        check_against_truth(server, site.case("full_2026").article_id)
+
+
+def test_real_links_setting_is_checked():
+    with pytest.raises(ValueError):
+        ReplicaServer(ReplicaSite.default(), real_links="some")
+
+
+def test_canonical_in_another_section_is_served_there_too(replica):
+    site = replica.site
+    aid = site.add_article(title="Wybory w Mołdawii. Dyplomaci liczą głosy")
+    a = site.article(aid)
+    listed = replica.url(a.path)
+    _, before, _ = fetch(listed)
+    site.point_canonical(aid, "swiat")
+    moved = f"/swiat/art{aid}-{a.slug}"
+    status, after, page = fetch(listed)
+    assert status == 200 and after["ETag"] != before["ETag"]
+    assert set(head_links(page.decode()).values()) == {replica.base_url + moved}
+    status, _, same = fetch(replica.url(moved))
+    assert status == 200 and same == page
+    assert replica.expected(aid)["canonical_url"] == replica.base_url + moved
+    # Listed under the section as before; other sections still do not serve it.
+    assert a.path in listing_links(get_html(replica, "/dyplomacja"))
+    assert fetch(replica.url(f"/polityka/art{aid}-{a.slug}"))[0] == 404
+
+
+@pytest.mark.parametrize("real_links", [None, "head", "all"])
+def test_canonical_on_another_host_is_never_rewritten(real_links):
+    site = ReplicaSite.default()
+    aid = site.add_article(title="Szczyt w Genewie oczami partnerów")
+    foreign = f"https://www.parkiet.com/gospodarka-swiatowa/art{aid}-szczyt"
+    site.point_canonical(aid, foreign)
+    with ReplicaServer(site, real_links=real_links) as server:
+        page = get_html(server, site.article(aid).path)
+        assert set(head_links(page).values()) == {foreign}
+        assert server.expected(aid)["canonical_url"] == foreign
+
+
+def test_command_line_real_links():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    proc = subprocess.Popen([sys.executable, "-m", "tests.replica", "--port", "0",
+                             "--real-links", "all"], cwd=repo, stdout=subprocess.PIPE, text=True)
+    try:
+        base = proc.stdout.readline().strip()
+        page = fetch(base + f"/dyplomacja/art{SEED}-x")[2].decode()
+        assert head_links(page)["canonical"].startswith(RP + "/dyplomacja/art" + SEED)
+        assert f"Sitemap: {RP}/sitemaps/sitemap.xml" in fetch(base + "/robots.txt")[2].decode()
+    finally:
+        proc.terminate()
+        proc.wait(5)

@@ -130,6 +130,10 @@ class Article:
     og_title: str = ""
     seo_title: str = ""
     related_items: list[tuple[str, str, str]] | None = None  # fixed tab items (label, title, path)
+    # Where canonical, og:url and JSON-LD url point when not at `path`: a path of the site in
+    # another section ("/swiat/art…", served there too, as rp.pl does) or an absolute URL on
+    # another host (syndicated copy). None: the article's own path.
+    canonical: str | None = None
     furniture_seed: int = 0
     last_modified: datetime = field(default_factory=lambda: datetime(2024, 1, 1, tzinfo=UTC))
     removed: int | None = None  # 404/410 while removed
@@ -143,7 +147,8 @@ class Article:
     CONTENT = ("article_id", "slug", "title", "lead", "published", "template", "section_slug",
                "section_label", "authors", "updated", "update_visible", "jsonld_dates", "paywall",
                "paywall_percent", "marker_style", "preview_paragraphs", "partial_blocks", "tags",
-               "image", "og_title", "seo_title", "related_items", "removed", "preview_only")
+               "image", "og_title", "seo_title", "related_items", "removed", "preview_only",
+               "canonical")
 
     @property
     def blocks(self) -> list[Block]:
@@ -162,6 +167,19 @@ class Article:
 
     def url(self, base_url: str = RP) -> str:
         return base_url + self.path
+
+    def canonical_url(self, base_url: str = RP) -> str:
+        """The page's canonical link (og:url and JSON-LD url agree with it)."""
+        if self.canonical is None:
+            return self.url(base_url)
+        return base_url + self.canonical if self.canonical.startswith("/") else self.canonical
+
+    @property
+    def served_sections(self) -> tuple[str, ...]:
+        """Section slugs the article is served under: its own, and its canonical link's."""
+        if self.canonical and self.canonical.startswith("/"):
+            return (self.section_slug, self.canonical.rsplit("/art", 1)[0].strip("/"))
+        return (self.section_slug,)
 
     def snapshot(self) -> Article:
         """A copy safe to render outside the site lock (blocks are immutable)."""
@@ -213,9 +231,9 @@ class Article:
                 and self.paywall_percent is not None)
 
     def jsonld_date_values(self) -> dict[str, datetime]:
-        """JSON-LD dates as the real pages get them wrong (rp-anatomy.md): 2026 pages put the
-        update into datePublished/dateModified and the publication into dateCreated; 2025 pages
-        show no update at all."""
+        """JSON-LD dates as the real pages get them wrong (docs/rp-anatomy.md): 2026 pages put
+        the update into datePublished/dateModified and the publication into dateCreated; 2025
+        pages show no update at all."""
         if self.jsonld_dates:
             return dict(self.jsonld_dates)
         if self.template == "2026" and self.updated:
@@ -224,21 +242,25 @@ class Article:
         return {"datePublished": self.published, "dateCreated": self.published,
                 "dateModified": self.published}
 
-    def expected_record(self, base_url: str = RP) -> dict:
+    def expected_record(self, base_url: str = RP, link_base: str | None = None) -> dict:
         """What a correct parser extracts from the page as currently served (ArticleRecord keys
         plus `body_blocks`). Body = paragraphs, subheadings, list items and interview questions
-        in document order; not read-more cards, pull quotes, embeds, infographics or ads."""
+        in document order; not read-more cards, pull quotes, embeds, infographics or ads.
+        `base_url` is where the page is fetched; `link_base` the base its canonical link names
+        (default: the same; https://www.rp.pl when the server keeps the real site's links),
+        against which a parser resolves the relative links of the read-more cards."""
+        link_base = link_base or base_url
         body_blocks = [t for b in self.served_blocks() for t in b.texts()]
         body = "\n\n".join(body_blocks)
         related, seen = [], set()
         for b in self.served_blocks():
             if b.kind == "card" and b.card and b.card.path not in seen:
                 seen.add(b.card.path)
-                related.append({"title": b.card.title, "url": base_url + b.card.path})
+                related.append({"title": b.card.title, "url": link_base + b.card.path})
         updated = self.updated if (self.updated and self.update_visible) else None
         return {
             "url": self.url(base_url),
-            "canonical_url": self.url(base_url),
+            "canonical_url": self.canonical_url(link_base),
             "article_id": self.article_id,
             "site": "rp",
             "section": self.section_label,

@@ -1,8 +1,9 @@
 """HTML/XML rendering of the replica: article pages in the 2025 and 2026 templates (structure copied
-from shared/rp-markup/), listings, sitemaps, RSS, robots.txt and error pages.
+from docs/rp-markup/), listings, sitemaps, RSS, robots.txt and error pages.
 
 Everything is rendered with https://www.rp.pl links and rebased to the server's URL at the end, so
-the same cached page serves any base URL by a plain string replace.
+the same cached page serves any base URL by a plain string replace (or keeps the real site's
+links, as a mirror does: see rebase()).
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def _script_json(obj) -> str:
 
 
 def jsonld(a: Article) -> dict:
-    url = RP + a.path
+    url = a.canonical_url(RP)
     org = {"@type": "Organization", "name": "Rzeczpospolita",
            "logo": {"@type": "ImageObject", "url": f"{RP}/static/img/logo-rp.png",
                     "width": 2000, "height": 1125}}
@@ -73,7 +74,7 @@ def jsonld(a: Article) -> dict:
         "datePublished": dates["datePublished"],
         "dateCreated": dates["dateCreated"],
         "dateModified": dates["dateModified"],
-        "isAccessibleForFree": False,  # false even on pages served in full (rp-anatomy.md)
+        "isAccessibleForFree": False,  # false even when served in full (docs/rp-anatomy.md)
         "isPartOf": {"@type": ["CreativeWork", "Product"],
                      "name": "Rzeczpospolita - dostęp podstawowy", "productID": "rp.pl:podstawowy"},
         "hasPart": {"@type": "WebPageElement", "isAccessibleForFree": False,
@@ -116,11 +117,11 @@ def head(a: Article, r: random.Random, page_view: dict) -> str:
         f"<title>{A(plain(a.seo_title or a.title))} - rp.pl</title>\n"
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f'<meta name="description" content="{A(_cut(lead))}">\n'
-        f'<link rel="canonical" href="{RP}{a.path}">\n'
+        f'<link rel="canonical" href="{A(a.canonical_url(RP))}">\n'
         '<meta property="og:type" content="article">\n'
         f'<meta property="og:title" content="{A(a.og_title)}">\n'
         f'<meta property="og:description" content="{A(_cut(lead, 200))}">\n'
-        f'<meta property="og:url" content="{RP}{a.path}">\n'
+        f'<meta property="og:url" content="{A(a.canonical_url(RP))}">\n'
         f'<meta property="og:image" content="{A(img)}">\n'
         '<meta property="og:site_name" content="rp.pl">\n'
         '<meta property="og:locale" content="pl_PL">\n'
@@ -153,7 +154,7 @@ def breadcrumb(a: Article) -> str:
 
 def meta_line(a: Article, cls: str) -> str:
     # The update span is always present; hidden when there is no (visible) update, and then may
-    # hold a time the reader never sees (rp-anatomy.md).
+    # hold a time the reader never sees (docs/rp-anatomy.md).
     shown = a.updated is not None and a.update_visible
     upd = a.updated or a.published
     style = "" if shown else ' style="display: none"'
@@ -818,5 +819,23 @@ def redesign(page: str, renames: dict[str, str] | None, ids: bool) -> str:
     return page
 
 
-def rebase(text: str, base_url: str) -> str:
-    return text if base_url == RP else text.replace(RP, base_url)
+REAL_LINKS = ("head", "all")
+
+
+def check_real_links(real_links: str | None) -> str | None:
+    if real_links not in (None, *REAL_LINKS):
+        raise ValueError(f"real_links must be one of {REAL_LINKS} or None, not {real_links!r}")
+    return real_links
+
+
+def rebase(text: str, base_url: str, real_links: str | None = None) -> str:
+    """Point the page's www.rp.pl links at `base_url`. `real_links` keeps the real site's links
+    as a mirror or a saved copy does: "head" in the page's head (canonical, og:url, JSON-LD),
+    "all" everywhere (listings, sitemaps, RSS and in-body links too)."""
+    if base_url == RP or check_real_links(real_links) == "all":
+        return text
+    if real_links == "head":
+        head, end, rest = text.partition("</head>")
+        if end:
+            return head + end + rest.replace(RP, base_url)
+    return text.replace(RP, base_url)

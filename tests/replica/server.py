@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 from . import render
+from .model import RP
 from .site import ReplicaSite
 
 ARTICLE_RE = re.compile(r"^/(?P<section>[a-z0-9-]+(?:/[a-z0-9-]+)*)/art(?P<id>\d{8})"
@@ -130,9 +131,14 @@ class _HTTPServer(ThreadingHTTPServer):
 class ReplicaServer:
     """Serve a ReplicaSite over HTTP on 127.0.0.1 (port 0 = any free port)."""
 
-    def __init__(self, site: ReplicaSite | None = None, host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, site: ReplicaSite | None = None, host: str = "127.0.0.1", port: int = 0,
+                 real_links: str | None = None):
         self.site = site or ReplicaSite.default()
         self.host, self.port = host, port
+        # None: every www.rp.pl link is rewritten to this server. "head": pages keep the real
+        # site's canonical, og:url and JSON-LD links, as a mirror or a saved copy does; "all":
+        # listings, sitemaps, RSS and body links keep them too (render.rebase).
+        self.real_links = render.check_real_links(real_links)
         self.faults = Faults()
         self.send_validators = True
         # Opt-in: gzip bodies for clients that accept it (off by default so that byte counts
@@ -186,8 +192,14 @@ class ReplicaServer:
         return self.base_url + self.site.article(article_id).path
 
     def expected(self, article_id) -> dict:
-        """Ground truth of an article with this server's absolute URLs."""
-        return self.site.expected(article_id, self.base_url)
+        """Ground truth of an article as this server serves it: fetched from this server, its
+        canonical link on www.rp.pl when the server keeps the real site's links."""
+        return self.site.expected(article_id, self.base_url, link_base=self.link_base)
+
+    @property
+    def link_base(self) -> str:
+        """The base the served pages' canonical links name."""
+        return RP if self.real_links else self.base_url
 
     # --- switches proxied to the site -------------------------------------------------------
 
@@ -222,7 +234,8 @@ class ReplicaServer:
         parts = urlsplit(target)
         path, query = parts.path, parse_qs(parts.query)
         if path == "/robots.txt":
-            return Response(body=site.robots_txt.replace("{base}", base).encode(),
+            sitemap_base = RP if self.real_links == "all" else base
+            return Response(body=site.robots_txt.replace("{base}", sitemap_base).encode(),
                             ctype="text/plain; charset=utf-8")
         if path in LISTING_PATHS:
             return self._listing(query)
@@ -242,7 +255,7 @@ class ReplicaServer:
         return Response(status, self._rebase(render.error_page(status)))
 
     def _rebase(self, text: str) -> bytes:
-        return render.rebase(text, self.base_url).encode()
+        return render.rebase(text, self.base_url, self.real_links).encode()
 
     def _cached(self, key, build) -> str:
         site = self.site
@@ -276,8 +289,9 @@ class ReplicaServer:
             return self.error(404)
         if query.get("ajax") == ["1"]:
             cards, has_next = render.listing_cards(site, page)
-            body = json.dumps({"html": render.rebase(cards, self.base_url), "page": page,
-                               "hasNext": has_next}, ensure_ascii=False)
+            cards = render.rebase(cards, self.base_url, self.real_links)
+            body = json.dumps({"html": cards, "page": page, "hasNext": has_next},
+                              ensure_ascii=False)
             return Response(200, body.encode(), "application/json; charset=utf-8")
         key = ("listing", page, site.rev, site.listing_variants, site.page_size)
         return self._page(key, lambda: render.listing_page(site, page))
@@ -297,7 +311,9 @@ class ReplicaServer:
     def _article(self, section: str, aid: str, headers: dict[str, str]) -> Response:
         site = self.site
         with site.lock:
-            a = site.get(aid) if section == "dyplomacja" else None
+            a = site.get(aid)
+            if a is not None and section not in a.served_sections:
+                a = None
             if a is None:
                 other = site.others.get(aid)
                 a = other if other is not None and other.section_slug == section else None

@@ -164,15 +164,17 @@ class ReplicaSite:
                                  for a in self.live_articles()]
             return self._teasers
 
-    def expected(self, article_id: str | int, base_url: str = RP) -> dict:
+    def expected(self, article_id: str | int, base_url: str = RP,
+                 link_base: str | None = None) -> dict:
         with self.lock:
-            return self.article(article_id).expected_record(base_url)
+            return self.article(article_id).expected_record(base_url, link_base)
 
     def __len__(self) -> int:
         return len(self._articles)
 
-    def render(self, article, base_url: str = RP) -> str:
-        """The article page as the server sends it (no faults), links rebased to `base_url`."""
+    def render(self, article, base_url: str = RP, real_links: str | None = None) -> str:
+        """The article page as the server sends it (no faults), links rebased to `base_url`
+        (except the real site's links that `real_links` keeps, see render.rebase)."""
         from . import render
 
         with self.lock:
@@ -181,7 +183,7 @@ class ReplicaSite:
         page = render.article_page(self, snap)
         if self.redesign or self.class_renames:
             page = render.redesign(page, self.class_renames, self.redesign_ids)
-        return render.rebase(page, base_url)
+        return render.rebase(page, base_url, real_links)
 
     render_article = render
 
@@ -256,6 +258,18 @@ class ReplicaSite:
             self._articles[aid] = a
             self._touch(a)
             return aid
+
+    def point_canonical(self, article_id, target: str) -> Article:
+        """Make the page's canonical link (and og:url, JSON-LD url) name another place: a
+        section slug ("swiat" -> /swiat/art<id>-<slug>, where the article is then served too,
+        as rp.pl serves an article under its canonical section) or an absolute URL on another
+        host (a syndicated copy). The content is unchanged but the page is not: new ETag and
+        Last-Modified, like any re-save."""
+        with self.lock:
+            a = self.article(article_id)
+            if "://" not in target:
+                target = f"/{target.strip('/')}/art{a.article_id}-{a.slug}"
+            return self.edit(article_id, canonical=target)
 
     def remove_article(self, article_id, status: int = 404) -> None:
         if status not in (404, 410):

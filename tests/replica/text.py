@@ -12,7 +12,7 @@ import random
 import re
 import unicodedata
 
-# --- the seed article (shared/seeds/000_d463d85bcefbe52c.txt), kept verbatim --------------------
+# --- the seed article (rp.pl, kept verbatim) ------------------------------------------------------
 
 SEED = {
     "article_id": "40671561",
