@@ -22,6 +22,8 @@ class ArticleFetched:
     content_type: str | None = None
     # Decoding trouble or an interstitial noticed before parsing: held as suspect.
     suspect_reason: str | None = None
+    # Kept with the fetch event, e.g. why the page's canonical link is not the archived URL.
+    note: str | None = None
 
 
 @dataclass

@@ -1,5 +1,13 @@
 """URL rules of a site profile: which URLs are articles of the section, their identity,
-their canonical form, and which hosts may be fetched at all. Pure functions, no Scrapy."""
+their canonical form, and which hosts may be fetched at all. Pure functions, no Scrapy.
+
+Two bases are kept apart. The *public base* (the profile's `base_url`) names the site: an
+article's identity URL is always expressed on it, whatever host served the page, so the
+archive of a site reads the same whether the crawl talked to the site itself, to the
+project's replica or to a mirror. The *fetch base* (`--base-url`, else the public base) is
+where every request goes. Every host of the profile and the fetch host denote this site:
+a link to any of them is followed, and fetched from the fetch base (same path).
+"""
 
 from __future__ import annotations
 
@@ -15,32 +23,47 @@ DEFAULT_BASE_URL = "https://www.rp.pl"
 @dataclass(frozen=True)
 class SiteRules:
     name: str
+    # The fetch base: where the crawl sends its requests (the override, else the public base).
     base_url: str
     article_pattern: str
+    # Hosts that may be fetched: the override's alone, else the profile's hosts.
     allowed_hosts: tuple[str, ...] = ()
-    # The configured base URL as the profile knows it; replaced by `base_url` everywhere
-    # so that the same spider can crawl the local replica.
-    profile_base_url: str = DEFAULT_BASE_URL
+    # The public base: the site's own address, on which identity URLs are expressed.
+    public_base_url: str = DEFAULT_BASE_URL
+    # Hosts that denote this site (the profile's and the fetch host): links to them are the
+    # site's own, whichever host the crawl talks to.
+    site_hosts: tuple[str, ...] = ()
+    # How an article id appears in the last path segment of any section (`art<digits>`).
+    id_pattern: str | None = None
 
     @classmethod
     def from_profile(cls, profile: dict, base_url: str | None = None) -> SiteRules:
         site = profile.get("site", {})
-        configured = site.get("base_url", DEFAULT_BASE_URL).rstrip("/")
-        effective = (base_url or configured).rstrip("/")
-        hosts = {urlsplit(effective).netloc.lower()}
-        if effective == configured:
-            hosts.update(h.lower() for h in site.get("allowed_hosts", []))
+        public = site.get("base_url", DEFAULT_BASE_URL).rstrip("/")
+        fetch = (base_url or public).rstrip("/")
+        profile_hosts = {urlsplit(public).netloc.lower()}
+        profile_hosts.update(h.lower() for h in site.get("allowed_hosts", []))
+        fetch_host = urlsplit(fetch).netloc.lower()
+        # An override is the only host the crawl talks to: a page of a mirror linking (or a
+        # redirect pointing) to the real site must not take the crawl there.
+        allowed = {fetch_host} if fetch != public else profile_hosts
         return cls(
             name=site.get("name", "rp"),
-            base_url=effective,
+            base_url=fetch,
             article_pattern=site["article_pattern"],
-            allowed_hosts=tuple(sorted(hosts)),
-            profile_base_url=configured,
+            allowed_hosts=tuple(sorted(allowed)),
+            public_base_url=public,
+            site_hosts=tuple(sorted(profile_hosts | {fetch_host})),
+            id_pattern=site.get("id_pattern"),
         )
 
     @cached_property
     def _article_re(self) -> re.Pattern[str]:
         return re.compile(self.article_pattern)
+
+    @cached_property
+    def _id_re(self) -> re.Pattern[str] | None:
+        return re.compile(self.id_pattern) if self.id_pattern else None
 
     @property
     def base_is_public(self) -> bool:
@@ -48,11 +71,13 @@ class SiteRules:
         return not _is_private_host(host)
 
     def absolute(self, path_or_url: str) -> str:
+        """A path made absolute on the fetch base (absolute URLs are returned as they are)."""
         return urljoin(self.base_url + "/", path_or_url)
 
     def is_allowed(self, url: str) -> bool:
-        """Only http(s) on the configured hosts; never file:, data:, or an internal address
-        reached from a public site (a page could otherwise point the crawler inward)."""
+        """May `url` be fetched? Only http(s) on the fetch hosts; never file:, data:, or an
+        internal address reached from a public site (a page could otherwise point the
+        crawler inward; only an explicit --base-url may name one)."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https"):
             return False
@@ -63,24 +88,78 @@ class SiteRules:
             return False
         return True
 
-    def canonicalise(self, url: str) -> str:
-        """Scheme and host of the base URL, path without trailing slash; no query, fragment
-        or tracking parameters (article pages take none)."""
-        parts = urlsplit(self.absolute(url.strip()))
+    def is_site_url(self, url: str) -> bool:
+        """Does `url` (absolute) name a page of this site, on any of its hosts? A public
+        site's pages never make an internal address one of its own."""
+        parts = urlsplit(url.strip())
+        if parts.scheme not in ("http", "https") or parts.netloc.lower() not in self.site_hosts:
+            return False
+        return not (self.base_is_public and _is_private_host(parts.hostname or ""))
+
+    def identity_url(self, url: str) -> str:
+        """The canonical form a URL is archived under: a URL of the site on the public base,
+        path without trailing slash or duplicate slashes, no query, fragment or tracking
+        parameters (article pages take none). Other hosts keep their own scheme and host."""
+        absolute = self.absolute(url.strip())
+        parts = urlsplit(absolute)
         path = re.sub(r"/{2,}", "/", parts.path).rstrip("/") or "/"
-        base = urlsplit(self.base_url)
-        netloc = parts.netloc.lower()
-        if netloc in self.allowed_hosts:
-            return urlunsplit((base.scheme, base.netloc, path, "", ""))
-        return urlunsplit((parts.scheme, netloc, path, "", ""))
+        if self.is_site_url(absolute):
+            public = urlsplit(self.public_base_url)
+            return urlunsplit((public.scheme, public.netloc, path, "", ""))
+        return urlunsplit((parts.scheme, parts.netloc.lower(), path, "", ""))
+
+    def fetch_url(self, url: str) -> str:
+        """Where to request `url`: a URL of the site (any of its hosts) goes to the fetch base
+        with the same path and query; anything else is returned as it is, for `is_allowed`
+        to refuse."""
+        absolute = self.absolute(url.strip())
+        if not self.is_site_url(absolute):
+            return absolute
+        parts = urlsplit(absolute)
+        fetch = urlsplit(self.base_url)
+        return urlunsplit((fetch.scheme, fetch.netloc, parts.path or "/", parts.query, ""))
 
     def article_id(self, url: str) -> str | None:
-        """The article id when `url` is an article of the section on an allowed host."""
+        """The article id when `url` is an article of the section on one of the site's
+        hosts (not necessarily a host the crawl may talk to: see `fetch_url`)."""
         absolute = self.absolute(url.strip())
-        if not self.is_allowed(absolute):
+        if not self.is_site_url(absolute):
             return None
         match = self._article_re.match(urlsplit(absolute).path.rstrip("/") or "/")
         return match.group("article_id") if match else None
+
+    def site_article_id(self, url: str) -> str | None:
+        """The article id of `url` in any section of the site (a canonical link may name the
+        article under another section than the one that lists it: /swiat/art…)."""
+        section_id = self.article_id(url)
+        if section_id is not None or self._id_re is None:
+            return section_id
+        absolute = self.absolute(url.strip())
+        if not self.is_site_url(absolute):
+            return None
+        last_segment = (urlsplit(absolute).path.rstrip("/") or "/").rsplit("/", 1)[-1]
+        match = self._id_re.match(last_segment)
+        if match is None:
+            return None
+        return match.groupdict().get("article_id") or match.group(match.lastindex or 0)
+
+    def article_url(self, article_id: str, fetched_url: str,
+                    canonical_link: str | None) -> tuple[str, str | None]:
+        """The URL to archive article `article_id` under, fetched at `fetched_url` (any host
+        of the site) with the page's `canonical_link`; and why that link was not taken, when
+        it was not. The canonical link wins when it names this article on the site, in any
+        section; else the fetched URL (in identity form) is kept."""
+        fetched = self.identity_url(fetched_url)
+        if not canonical_link:
+            return fetched, None
+        if not self.is_site_url(self.absolute(canonical_link)):
+            why = "on another host"
+        else:
+            named = self.site_article_id(canonical_link)
+            if named == article_id:
+                return self.identity_url(canonical_link), None
+            why = f"names article {named}" if named else "not an article URL"
+        return fetched, f"canonical link ignored ({why}): {canonical_link}"
 
 
 def _is_private_host(host: str) -> bool:

@@ -358,27 +358,29 @@ class Archive:
         content_type: str | None = None,
         max_body_shrink: float = versioning.DEFAULT_MAX_BODY_SHRINK,
         suspect_reason: str | None = None,
+        note: str | None = None,
     ) -> FetchOutcome:
         """Store one fetched and parsed article page; decide whether it is a new version.
 
-        One transaction: site and article upserted (the canonical URL becomes the article's
-        URL and enters its URL history), the outcome decided (versioning.classify), the raw
-        page stored when a version is created or the page is suspect/unparseable, the version
-        inserted, the article updated, a fetch event written and the run's counters bumped.
-        Version 1 has changed_fields ["*"]. Suspect and parse-failure outcomes count as a
-        check (last_checked moves, so a layout change does not make every article due on
+        One transaction: site and article upserted (`url`, the URL the crawler chose to
+        archive the article under, becomes the article's URL and enters its URL history),
+        the outcome decided (versioning.classify), the raw page stored when a version is
+        created or the page is suspect/unparseable, the version inserted, the article
+        updated, a fetch event written and the run's counters bumped. Version 1 has
+        changed_fields ["*"]. Suspect and parse-failure outcomes count as a check
+        (last_checked moves, so a layout change does not make every article due on
         every run) but keep the validators of the last trusted fetch, so the next fetch is a
         full one rather than a 304 for content we did not accept. `suspect_reason` (trouble
         the crawler noticed before parsing: bad decoding, an interstitial) makes any
         parseable page suspect; `accept_suspect()` turns a suspect fetch into a version.
+        `note` (e.g. why the page's canonical link was not taken as `url`) goes to the event.
         With `revisit_policy` set on the archive, articles.next_check is kept current."""
         now = fetched_at or utcnow()
         article_id = str(article_id)
-        canonical = record.get("canonical_url") or url
 
         def work(s: Session) -> FetchOutcome:
             site_id = _site_id(s, site)
-            article = _article_for_update(s, site_id, article_id, canonical, now)
+            article = _article_for_update(s, site_id, article_id, url, now)
             current = _current_version(s, article)
             decision = versioning.classify(
                 record,
@@ -403,8 +405,8 @@ class Archive:
                 version_no = article.current_version
 
             if kind in ("new_article", "new_version", "unchanged"):
-                _touch_url(s, article, canonical, now)
-                article.url = canonical
+                _touch_url(s, article, url, now)
+                article.url = url
                 article.status = "live"
                 article.last_checked = now
                 article.etag, article.last_modified = etag, last_modified
@@ -427,7 +429,7 @@ class Archive:
                 content_hash=decision.content_hash,
                 changed_fields=decision.changed_fields or None,
                 error_kind=kind if kind in ("suspect", "parse_failure") else None,
-                message=decision.reason,
+                message="; ".join(filter(None, (decision.reason, note))) or None,
                 raw_page_sha=raw_sha,
                 record=_jsonable(record) if kind in ("suspect", "parse_failure") else None,
                 fetched_at=now,

@@ -1,6 +1,10 @@
 """The `rp` spider: discovers articles of the diplomacy section of www.rp.pl (listing with
 pagination, news sitemap and its index, RSS), fetches new ones and re-checks known ones when
-due, with conditional requests from the validators kept in the archive."""
+due, with conditional requests from the validators kept in the archive.
+
+Requests go to the fetch base (`base_url`, e.g. the replica or a mirror); what is archived is
+named on the site's public base (crawler/urls.py): an article's URL is its canonical link when
+that names the article on the site, else the fetched URL, with a note of why."""
 
 from __future__ import annotations
 
@@ -63,6 +67,8 @@ class RpSpider(scrapy.Spider):
         self._known = ctx.archive.known_article_ids(ctx.site)
         for state in ctx.archive.due_articles(ctx.site, datetime.now(UTC),
                                               ctx.profile.get("revisit", {}), mode=self.recheck):
+            # The stored URL is the article's identity (on the site's public base, perhaps in
+            # another section): it is requested from the host this crawl talks to.
             request = self._article_request(state.url, state.article_id, known=state)
             if request is not None:
                 yield request
@@ -118,8 +124,10 @@ class RpSpider(scrapy.Spider):
         if kind == "index":
             follow = response.meta.get("follow", "news")
             for loc in locs:
-                if follow in loc and self.rules.is_allowed(self.rules.absolute(loc)):
-                    yield scrapy.Request(loc, callback=self.parse_sitemap,
+                # A mirror's index keeps the real site's addresses: fetched from our host.
+                url = self.rules.fetch_url(loc)
+                if follow in loc and self.rules.is_allowed(url):
+                    yield scrapy.Request(url, callback=self.parse_sitemap,
                                          errback=self.source_failed, priority=10,
                                          meta={"source": response.meta["source"]})
             return
@@ -134,7 +142,7 @@ class RpSpider(scrapy.Spider):
             article_id = self.rules.article_id(url)
             if article_id is None or article_id in self._known:
                 continue
-            request = self._article_request(self.rules.canonicalise(url), article_id,
+            request = self._article_request(self.rules.identity_url(url), article_id,
                                             source=source)
             if request is not None:
                 yield request
@@ -149,6 +157,7 @@ class RpSpider(scrapy.Spider):
     # -- articles --------------------------------------------------------------------------
 
     def _article_request(self, url: str, article_id: str, known=None, source: str = "recheck"):
+        """A request for the article whose identity URL is `url`, sent to the fetch base."""
         if article_id in self._scheduled:
             return None
         if self.max_articles is not None and len(self._scheduled) >= self.max_articles:
@@ -162,7 +171,8 @@ class RpSpider(scrapy.Spider):
             if known.last_modified:
                 headers["If-Modified-Since"] = known.last_modified
         return scrapy.Request(
-            url, callback=self.parse_article, errback=self.article_failed, headers=headers,
+            self.rules.fetch_url(url), callback=self.parse_article,
+            errback=self.article_failed, headers=headers,
             # dont_filter: articles are deduplicated by id above; Scrapy's URL filter would
             # silently swallow a redirect that loops back to an address already seen.
             dont_filter=True,
@@ -172,7 +182,8 @@ class RpSpider(scrapy.Spider):
 
     def parse_article(self, response):
         article_id = response.meta["article_id"]
-        url = self.rules.canonicalise(response.url)
+        # Outcomes are recorded under the article's identity URL, not the host we talked to.
+        url = self.rules.identity_url(response.url)
         if response.status == 304:
             yield ArticleNotModified(self.site, article_id, url)
             return
@@ -184,9 +195,9 @@ class RpSpider(scrapy.Spider):
                 yield self._failure(url, f"http_{response.status}", "article not found",
                                     status=response.status, article_id=article_id)
             return
-        redirected_id = self.rules.article_id(response.url)
+        redirected_id = self.rules.site_article_id(response.url)
         if redirected_id is not None and redirected_id != article_id:
-            # A redirect to another article of the section: not this article's content.
+            # A redirect to another article of the site: not this article's content.
             self.run_context.article_failures += 1
             yield self._failure(url, "redirect_other_article",
                                 f"redirected to article {redirected_id}",
@@ -197,19 +208,26 @@ class RpSpider(scrapy.Spider):
         if decoded.problem:
             self.logger.warning("%s: %s", url, decoded.problem)
             self.crawler.stats.inc_value("newsmon/charset_problems")
-        record, error, suspect = None, None, None
+        record, error, suspect, note = None, None, None, None
         try:
-            parsed = parse_article(decoded.text, url=url, site=self.site)
+            # The parser reads the page where it was fetched (relative links resolve there).
+            parsed = parse_article(decoded.text, url=response.url, site=self.site)
             record = parsed.to_dict()
-            suspect = page_problem(record, response.body, article_id, self.rules.article_id)
+            suspect = page_problem(record, response.body, article_id,
+                                   self.rules.site_article_id)
             record["article_id"] = article_id  # identity comes from the URL we asked for
+            url, note = self.rules.article_url(article_id, response.url,
+                                               record.get("canonical_url"))
+            if note:
+                self.logger.info("article %s: %s", article_id, note)
+                self.crawler.stats.inc_value("newsmon/canonical_ignored")
         except ParseError as exc:
             error = str(exc)
         yield ArticleFetched(
             site=self.site, article_id=article_id, url=url, raw=response.body, record=record,
             parse_error=error, status=response.status,
             etag=_header(response, "ETag"), last_modified=_header(response, "Last-Modified"),
-            content_type=content_type, suspect_reason=suspect,
+            content_type=content_type, suspect_reason=suspect, note=note,
         )
 
     def article_failed(self, failure):

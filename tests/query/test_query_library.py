@@ -290,7 +290,8 @@ def test_export_jsonl_round_trip(archive, everything):
 
 def test_export_matches_parser_record(built, archive):
     back = {r["article_id"]: r for r in export_records(archive)}
-    truth = built.site.article(SEED).expected_record(built.base_url)
+    # On www.rp.pl: the archive names the site's own URL, whichever host the crawl talked to.
+    truth = built.site.article(SEED).expected_record()
     for key in ("title", "lead", "body", "authors", "tags", "paywalled", "paywall_percent",
                 "url"):
         assert back[SEED][key] == truth[key], key
