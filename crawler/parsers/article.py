@@ -1,6 +1,13 @@
 """The article page object: one small method per field, each trying its signals in order
 (configured selector → visible text pattern → JSON-LD → meta → generic fallback) and recording
-which one produced the value in `record.sources`."""
+which one produced the value in `record.sources`.
+
+`record.sources["layout"]` is the page's layout signature: the profile selectors that matched,
+as sorted "field:selector" entries (the field a selector serves; "page" for the article frame).
+It depends on the page's markup only, not on furniture (ads and rotating widgets are never
+searched for), so the archive can tell a value an editor removed (only that field's selectors
+stop matching) from one a redesign lost (selectors of other fields move too); see
+storage/versioning.py."""
 
 from __future__ import annotations
 
@@ -57,6 +64,7 @@ class ArticlePage:
         self.meta: PageMeta = read_meta(root)
         self.ld = self.meta.jsonld
         self.sources: dict[str, str] = {}
+        self.layout: set[str] = set()
         self.scope = self._find_scope()
 
     # -- helpers -------------------------------------------------------------------------------
@@ -71,6 +79,7 @@ class ArticlePage:
             return self.root
         if self.profile.sel("title") and self.profile.sel("title").first(scope) is None:
             return self.root
+        self.layout.add("page:scope")
         return scope
 
     def _set(self, name: str, value, source: str):
@@ -78,8 +87,20 @@ class ArticlePage:
             self.sources[name] = source
         return value
 
-    def _first_text(self, key: str, scope=None) -> str | None:
-        el = self.profile.sel(key).first(self.scope if scope is None else scope)
+    def _match(self, field: str, key: str, node=None) -> list:
+        """Matches of selector `key` below `node` (default: the scope); a hit enters the layout
+        signature under `field`, the field the selector is searched for."""
+        found = self.profile.sel(key).all(self.scope if node is None else node)
+        if found:
+            self.layout.add(f"{field}:{key}")
+        return found
+
+    def _match_first(self, field: str, key: str, node=None):
+        found = self._match(field, key, node)
+        return found[0] if found else None
+
+    def _first_text(self, field: str, key: str, scope=None) -> str | None:
+        el = self._match_first(field, key, scope)
         return element_text(el, self.profile.skip_tags) or None if el is not None else None
 
     def _text_nodes_with(self, label: str | None) -> list:
@@ -129,7 +150,7 @@ class ArticlePage:
         value = _ld_str(self.ld.get("articleSection"))
         if value:
             return self._set("section", value, JSONLD)
-        crumbs = self.profile.sel("breadcrumb").all(self.scope)
+        crumbs = self._match("section", "breadcrumb")
         for el in reversed(crumbs):
             text = element_text(el)
             if text:
@@ -138,7 +159,7 @@ class ArticlePage:
 
     def title(self) -> str | None:
         # Never og:title or <title>: on rp.pl both differ from the headline (social / SEO titles).
-        value = self._first_text("title")
+        value = self._first_text("title", "title")
         if value:
             return self._set("title", value, SELECTOR)
         value = _ld_str(self.ld.get("headline"))
@@ -148,7 +169,7 @@ class ArticlePage:
         return self._set("title", element_text(h1) or None if h1 is not None else None, FALLBACK)
 
     def lead(self) -> str | None:
-        value = self._first_text("lead")
+        value = self._first_text("lead", "lead")
         if value:
             return self._set("lead", value, SELECTOR)
         value = _ld_str(self.ld.get("description"))
@@ -163,8 +184,8 @@ class ArticlePage:
         prefix = profile.patterns.get("author_prefix")
         split = profile.patterns.get("author_split")
         names: list[str] = []
-        for box in profile.sel("author_box").all(self.scope):
-            links = profile.sel("author_link").all(box)
+        for box in self._match("authors", "author_box"):
+            links = self._match("authors", "author_link", box)
             names.extend(element_text(a) for a in links)
             # Plain names and bare initials ("arb" in the seed) sit as text beside or instead
             # of links.
@@ -190,13 +211,13 @@ class ArticlePage:
         """(published, shown update, source) from the visible date line."""
         profile = self.profile
         date = profile.patterns.get("date")
-        el = profile.sel("published").first(self.scope)
+        el = self._match_first("published_at", "published")
         if el is not None:
             published = self._element_date(el, date)
             if published is not None:
                 updated = None
-                upd = profile.sel("updated").first(self.scope)
-                box = profile.sel("updated_box").first(self.scope)
+                upd = self._match_first("updated_at", "updated")
+                box = self._match_first("updated_at", "updated_box")
                 # The update span is always in the HTML; hidden with display:none it was never
                 # shown to readers (and may hold a stale time): see fixture replica-hidden-update.
                 if upd is not None and not self._hidden(upd) and not (
@@ -286,7 +307,7 @@ class ArticlePage:
         """The configured body containers of the full copy (never inside the preview)."""
         preview = self.preview
         return [
-            c for c in self.profile.sel("body").all(self.scope)
+            c for c in self._match("body", "body")
             if preview is None or not self._inside(c, preview)
         ]
 
@@ -309,14 +330,14 @@ class ArticlePage:
 
     @cached_property
     def preview(self):
-        el = self.profile.sel("preview").first(self.scope)
+        el = self._match_first("paywalled", "preview")
         return el if el is not None and len(el) else None
 
     @cached_property
     def _percent(self) -> tuple[int | None, bool, str | None]:
         """(percent, marker present, source)."""
         regex = self.profile.patterns.get("paywall_percent")
-        marker = self.profile.sel("paywall_marker").first(self.scope)
+        marker = self._match_first("paywalled", "paywall_marker")
         texts: list[tuple[str, str]] = []
         if marker is not None:
             texts.append((element_text(marker), SELECTOR))
@@ -347,7 +368,7 @@ class ArticlePage:
             return self._set("paywalled", flag == "true", META), percent
         if self.login_prompt:
             return self._set("paywalled", True, PATTERN), percent
-        if self.profile.sel("paywall_info").first(self.scope) is not None:
+        if self._match("paywalled", "paywall_info"):
             # The meter's data element (data-paywall-info): an analytics hook that keeps its
             # name when classes change (fixture replica-seed-redesign).
             return self._set("paywalled", True, SELECTOR), percent
@@ -437,7 +458,7 @@ class ArticlePage:
             return False  # the page says it has no paywall: no layer to look for
         if self.preview is not None:
             return False  # the 2025 template: a preview copy, never a layer
-        layer = self.profile.sel("paywall_layer").first(self.scope)
+        layer = self._match_first("body_complete", "paywall_layer")
         kind = (layer.get(attr) or "").strip() if layer is not None else ""
         return kind in self.profile.partial_layer_types
 
@@ -458,7 +479,7 @@ class ArticlePage:
     # -- the rest ------------------------------------------------------------------------------
 
     def tags(self) -> list[str]:
-        els = self.profile.sel("tags").all(self.scope)
+        els = self._match("tags", "tags")
         tags = _dedupe(element_text(el) for el in els)
         if tags:
             return self._set("tags", tags, SELECTOR)
@@ -479,13 +500,16 @@ class ArticlePage:
         return []
 
     def image(self) -> Image | None:
+        """The lead image. `sources["image"]` is where its URL came from; each part also has
+        its own source ("image.url", "image.caption", "image.credit"), because the caption may
+        come from the image box while the URL comes from meta, and one can be lost alone."""
         profile = self.profile
-        box = profile.sel("image_box").first(self.scope)
+        box = self._match_first("image", "image_box")
         if box is not None:
-            img = profile.sel("image_img").first(box)
+            img = self._match_first("image", "image_img", box)
             url = self._img_src(img) if img is not None else None
-            caption = self._first_text("image_caption", box)
-            credit = self._first_text("image_credit", box)
+            caption = self._first_text("image", "image_caption", box)
+            credit = self._first_text("image", "image_credit", box)
             prefix = profile.patterns.get("credit_prefix")
             if credit and prefix is not None:
                 credit = prefix.sub("", credit).strip() or None
@@ -493,12 +517,19 @@ class ArticlePage:
             if url is None:
                 url, source = self._meta_image()
             if url or caption or credit:
+                self._set_image_parts(url, source, caption, credit, SELECTOR)
                 return self._set("image", Image(url, caption, credit), source or SELECTOR)
         url, source = self._meta_image()
         if url:
             caption, credit = self._caption_near(url)
+            self._set_image_parts(url, source, caption, credit, PATTERN)
             return self._set("image", Image(url, caption, credit), source)
         return None
+
+    def _set_image_parts(self, url, url_source, caption, credit, text_source) -> None:
+        self._set("image.url", url, url_source)
+        self._set("image.caption", caption, text_source)
+        self._set("image.credit", credit, text_source)
 
     def _caption_near(self, url: str) -> tuple[str | None, str | None]:
         """After a redesign: the credit is the "Foto: ..." line beside the <img> that shows the
@@ -570,6 +601,8 @@ class ArticlePage:
             self.sources["body_complete"] = body_source or SELECTOR
         if body.related:
             self.sources["related"] = SELECTOR
+            # Cards are recognised while the body is walked (body.py), not by a search here.
+            self.layout.add("related:related_card")
         published = self.published_at()
         record = ArticleRecord(
             url=self.url(),
@@ -591,7 +624,7 @@ class ArticlePage:
             related=body.related,
             word_count=word_count(text),
         )
-        record.sources = dict(sorted(self.sources.items()))
+        record.sources = dict(sorted({**self.sources, "layout": sorted(self.layout)}.items()))
         return record
 
 

@@ -47,8 +47,10 @@ class ArticleRecord:
     image: Image | None = None
     related: list[RelatedLink] = field(default_factory=list)
     word_count: int = 0
-    # field name -> signal that produced it: visible, jsonld, meta, selector, pattern, fallback
-    sources: dict[str, str] = field(default_factory=dict)
+    # field name (or image part: "image.caption") -> signal that produced it: visible, jsonld,
+    # meta, selector, pattern, fallback; plus "layout": the page's layout signature, a sorted
+    # list of "field:selector" entries (crawler/parsers/article.py)
+    sources: dict[str, Any] = field(default_factory=dict)
     parser_version: str = PARSER_VERSION
 
     def to_dict(self) -> dict[str, Any]:
