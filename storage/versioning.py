@@ -14,14 +14,32 @@ fetch metadata) does not.
    and whose other fields are equal (paywall markers and the related cards of the hidden part
    aside) -> `unchanged` (same article behind a paywall, not an edit; fixtures
    replica-meter-2025-jeszcze and its -preview-only twin);
-5. body shrinking by more than `max_body_shrink` with no paywall change -> `suspect`;
-6. a field whose source fell from the site's own markup (`selector`/`visible`) to anything
-   weaker (`jsonld`, `meta`, `pattern`, `fallback`, or no source at all) with a different value
-   -> `suspect`: layout drift must not create versions until someone confirms it
-   (`Archive.accept_suspect`). After the replica's redesign the parser reads title, lead and
-   authors from JSON-LD, image from meta, paywall_percent from a pattern — never "fallback" —
-   and those values differ (SEO title...), so a fallback-only rule would record the redesign
-   as an edit. The price: a field an editor really removed is held until accepted too;
+5. body shrinking by more than `max_body_shrink` with no paywall change -> `suspect` (the
+   reason also lists what rule 6 finds, so that every field involved is named);
+6. layout drift -> `suspect`, held until someone confirms it (`Archive.accept_suspect`). The
+   fields that differ are checked one by one, the image part by part (`image.url`,
+   `image.caption`, `image.credit`: a caption can be lost while the photo stays):
+   a. a value present in the current version and absent now (None or [], whatever its source)
+      is drift unless the page's structure is provably intact. The rule: the current version
+      and the new record both carry a layout signature (`sources["layout"]`: "field:selector"
+      for every profile selector that matched, see crawler/parsers/article.py) and every entry
+      in which they differ belongs to a field whose value changed. An editor who drops an
+      author or takes the photo out moves only the byline's or the image's own selectors (or
+      none: one author of three), so that is a version (unless the parser puts a weaker value
+      in its place, e.g. og:image for the photo: rule b); a redesign also moves the selectors
+      of fields whose values survived through fallbacks (title from JSON-LD, the article
+      frame "page:scope"). Without a signature on either side (versions stored before signatures
+      existed, records not made by the parser) nothing is proven and the value is held.
+      Limits: a rename confined to the vanished field's own selectors (only the caption's
+      class) looks exactly like a removal and becomes a version; and the signature compared
+      is the current version's, so after a layout change that altered no value, vanished
+      values are held until a version with the new layout exists;
+   b. a value that changed in any other way while its source fell from the site's own markup
+      (`selector`/`visible`) to anything weaker (`jsonld`, `meta`, `pattern`, `fallback`, or
+      no source) is drift. After the replica's redesign the parser reads title, lead and
+      authors from JSON-LD, image from meta, paywall_percent from a pattern — never
+      "fallback" — and those values differ (SEO title...), so a fallback-only rule would
+      record the redesign as an edit;
 7. otherwise -> `new_version`, with the names of the fields that differ.
 
 Changing `normalise()` or `HASHED_FIELDS` changes hashes: do it only together with a migration
@@ -61,6 +79,9 @@ FIRST_VERSION_CHANGED = ["*"]
 # Sources a parser reports for values read from the page's intended markup (see
 # crawler/parsers: sources{field: signal}); anything else is a weaker signal.
 TRUSTED_SOURCES = frozenset({"selector", "visible"})
+# The key of `sources` holding the layout signature: a list of "field:selector" entries.
+LAYOUT_KEY = "layout"
+IMAGE_PARTS = ("url", "caption", "credit")
 
 DEFAULT_MAX_BODY_SHRINK = 0.5
 
@@ -219,23 +240,93 @@ def body_shrink(current: dict[str, Any], new: dict[str, Any]) -> float:
     return 0.0 if cur == 0 or now >= cur else (cur - now) / cur
 
 
-def source_drift(
+def _differing_values(current: dict[str, Any], new: dict[str, Any]):
+    """(name, current value, new value) of each hashed field that differs between two
+    normalised records; an image present in both is compared part by part ("image.caption")."""
+    for name in HASHED_FIELDS:
+        cur, now = current.get(name), new.get(name)
+        if cur == now:
+            continue
+        if name == "image" and cur and now:
+            for part in IMAGE_PARTS:
+                if cur.get(part) != now.get(part):
+                    yield f"image.{part}", cur.get(part), now.get(part)
+        else:
+            yield name, cur, now
+
+
+def _source(sources: dict[str, Any], name: str) -> Any:
+    if name in sources or LAYOUT_KEY in sources:
+        return sources.get(name)
+    # Stored before image parts had sources of their own (they came with the layout
+    # signature): the image's source stands for its parts.
+    return sources.get(name.partition(".")[0])
+
+
+def _absent(value: Any) -> bool:
+    return value is None or value == []
+
+
+def layout_moved(
+    current_sources: dict[str, Any] | None, new_sources: dict[str, Any] | None
+) -> set[str] | None:
+    """Fields (and "page") whose selector entries differ between the two layout signatures,
+    or None when either side has no signature."""
+    before = (current_sources or {}).get(LAYOUT_KEY)
+    after = (new_sources or {}).get(LAYOUT_KEY)
+    if not isinstance(before, list) or not isinstance(after, list):
+        return None
+    return {str(entry).partition(":")[0] for entry in set(before) ^ set(after)}
+
+
+@dataclass(frozen=True)
+class Drift:
+    """Rule 6's findings: values that vanished on a page whose structure is not provably intact,
+    and values whose source fell back. `moved`: the fields whose selectors moved although
+    their values did not (None: no signatures to compare)."""
+
+    vanished: list[str]
+    fell_back: list[str]
+    moved: set[str] | None
+
+    def __bool__(self) -> bool:
+        return bool(self.vanished or self.fell_back)
+
+    def reason(self) -> str:
+        parts = []
+        if self.vanished:
+            why = (
+                "no layout signature to tell an edit from drift"
+                if self.moved is None
+                else "layout changed (" + ", ".join(sorted(self.moved)) + ")"
+            )
+            parts.append(f"value vanished, {why}: " + ", ".join(self.vanished))
+        if self.fell_back:
+            parts.append("value changed while its source fell back: " + ", ".join(self.fell_back))
+        return "; ".join(parts)
+
+
+def layout_drift(
     current: dict[str, Any],
     current_sources: dict[str, Any] | None,
     new: dict[str, Any],
     new_sources: dict[str, Any] | None,
-) -> list[str]:
-    """Hashed fields whose value changed while their source fell from the site's own markup
-    (selector, visible text) to anything weaker (JSON-LD, meta, a pattern, the generic
-    fallback): the layout probably moved, the article probably did not."""
+) -> Drift:
+    """Rule 6 (module docstring) over two normalised records and their parsers' sources."""
     current_sources, new_sources = current_sources or {}, new_sources or {}
-    return [
-        name
-        for name in HASHED_FIELDS
-        if current_sources.get(name) in TRUSTED_SOURCES
-        and new_sources.get(name) not in TRUSTED_SOURCES
-        and current.get(name) != new.get(name)
-    ]
+    moved = layout_moved(current_sources, new_sources)
+    changed = set(changed_fields(current, new))
+    intact = moved is not None and moved <= changed
+    vanished, fell_back = [], []
+    for name, cur, now in _differing_values(current, new):
+        if not _absent(cur) and _absent(now):
+            if not intact:
+                vanished.append(name)
+        elif _source(current_sources, name) in TRUSTED_SOURCES and (
+            _source(new_sources, name) not in TRUSTED_SOURCES
+        ):
+            fell_back.append(name)
+    return Drift(vanished, fell_back, None if moved is None else moved - changed)
 
 
 @dataclass(frozen=True)
@@ -279,22 +370,17 @@ def classify(
         new.get("paywalled"),
         new.get("body_complete"),
     )
+    # Rules 5 and 6 both hold a fetch back; the reason gives every finding, so that whoever
+    # looks at the suspect sees all the fields involved.
+    reasons = []
     shrink = body_shrink(current, new)
     if paywall_same and shrink > max_body_shrink:
-        return Decision(
-            "suspect",
-            new,
-            digest,
-            changed,
-            reason=f"body shrank by {shrink:.0%} (limit {max_body_shrink:.0%}), paywall unchanged",
+        reasons.append(
+            f"body shrank by {shrink:.0%} (limit {max_body_shrink:.0%}), paywall unchanged"
         )
-    drift = source_drift(current, current_sources, new, record.get("sources"))
+    drift = layout_drift(current, current_sources, new, record.get("sources"))
     if drift:
-        return Decision(
-            "suspect",
-            new,
-            digest,
-            changed,
-            reason="value changed while its source fell back: " + ", ".join(drift),
-        )
+        reasons.append(drift.reason())
+    if reasons:
+        return Decision("suspect", new, digest, changed, reason="; ".join(reasons))
     return Decision("new_version", new, digest, changed)

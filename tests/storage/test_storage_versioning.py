@@ -229,3 +229,185 @@ def test_preview_lacks_the_related_cards_of_the_hidden_part():
     cur = current_of(make_record())
     preview = make_record(body=BODY.split("\n\n")[0], body_complete=False, related=[])
     assert classify(preview, cur).kind == "unchanged"
+
+
+# --- rule 6a: a value that vanished, layout drift or a real removal --------------------------
+
+# Layout signature and sources as the parser reports them for a replica 2026 page
+# (crawler/parsers/article.py) ...
+LAYOUT = [
+    "authors:author_box", "authors:author_link", "body:body", "image:image_box",
+    "image:image_caption", "image:image_credit", "image:image_img", "lead:lead", "page:scope",
+    "published_at:published", "related:related_card", "tags:tags", "title:title",
+    "updated_at:updated", "updated_at:updated_box",
+]  # fmt: skip
+SOURCES = {
+    "title": "selector", "lead": "selector", "body": "selector", "authors": "selector",
+    "published_at": "visible", "updated_at": "visible", "section": "jsonld", "tags": "selector",
+    "image": "selector", "image.url": "selector", "image.caption": "selector",
+    "image.credit": "selector", "related": "selector", "paywalled": "selector",
+    "layout": LAYOUT,
+}  # fmt: skip
+# ... and for the same page after the replica's redesign (classes and ids renamed): the values
+# survive through JSON-LD, meta and text patterns, only tags and read-more cards keep selectors.
+REDESIGNED = {
+    **SOURCES,
+    "title": "jsonld", "lead": "jsonld", "body": "fallback", "authors": "jsonld",
+    "published_at": "pattern", "updated_at": "pattern", "image": "meta", "image.url": "meta",
+    "image.caption": "pattern", "image.credit": "pattern", "paywalled": "meta",
+    "layout": ["related:related_card", "tags:tags"],
+}  # fmt: skip
+IMAGE = {"url": "https://cdn.rp.pl/img/1.jpg", "caption": "Siedziba MSZ", "credit": "Adobe Stock"}
+
+# (name in the reason, the removal, source keys it clears, layout entries a real removal drops)
+VANISHING = [
+    ("authors", {"authors": []}, ["authors"], ["authors:author_box", "authors:author_link"]),
+    ("tags", {"tags": []}, ["tags"], ["tags:tags"]),
+    ("image", {"image": None}, ["image", "image.url", "image.caption", "image.credit"],
+     ["image:image_box", "image:image_img", "image:image_caption", "image:image_credit"]),
+    ("image.caption", {"image": {**IMAGE, "caption": None}}, ["image.caption"],
+     ["image:image_caption"]),
+    ("image.credit", {"image": {**IMAGE, "credit": None}}, ["image.credit"],
+     ["image:image_credit"]),
+    ("lead", {"lead": None}, ["lead"], ["lead:lead"]),
+    # The update span stays in the page, hidden: a real removal moves no selector at all.
+    ("updated_at", {"updated_at": None}, ["updated_at"], []),
+    ("published_at", {"published_at": None, "updated_at": None},
+     ["published_at", "updated_at"],
+     ["published_at:published", "updated_at:updated", "updated_at:updated_box"]),
+    ("related", {"related": []}, ["related"], ["related:related_card"]),
+    ("section", {"section": None}, ["section"], []),
+    ("paywall_percent", {"paywall_percent": None}, ["paywall_percent"], []),
+]  # fmt: skip
+VANISHING_IDS = [case[0] for case in VANISHING]
+
+
+def _page(sources: dict, **changes) -> dict:
+    base = {"authors": ["Jan Kowalski", "Anna Nowak"], "image": IMAGE, "paywall_percent": 40,
+            "paywalled": True}
+    return make_record(**{**base, **changes}, sources=dict(sources))
+
+
+def _without(sources: dict, keys, entries=()) -> dict:
+    out = {k: v for k, v in sources.items() if k not in keys}
+    out["layout"] = [e for e in sources["layout"] if e not in entries]
+    return out
+
+
+def _classify(before: dict, after: dict):
+    return classify(after, current_of(before), current_sources=before["sources"])
+
+
+@pytest.mark.parametrize(("name", "removal", "keys", "own"), VANISHING, ids=VANISHING_IDS)
+def test_value_vanishing_on_a_redesigned_page_is_suspect(name, removal, keys, own):
+    before = _page(SOURCES)
+    after = _page(_without(REDESIGNED, keys), **removal)
+    decision = _classify(before, after)
+    assert decision.kind == "suspect"
+    assert "vanished, layout changed (" in decision.reason and name in decision.reason
+    assert decision.changed_fields == [f for f in HASHED_FIELDS if f in removal]
+
+
+@pytest.mark.parametrize(("name", "removal", "keys", "own"), VANISHING, ids=VANISHING_IDS)
+def test_value_really_removed_from_an_intact_page_is_a_version(name, removal, keys, own):
+    before = _page(SOURCES)
+    after = _page(_without(SOURCES, keys, own), **removal)
+    decision = _classify(before, after)
+    assert decision.kind == "new_version", decision.reason
+    assert decision.changed_fields == [f for f in HASHED_FIELDS if f in removal]
+
+
+@pytest.mark.parametrize(("name", "removal", "keys", "own"), VANISHING, ids=VANISHING_IDS)
+def test_value_vanishing_while_one_other_selector_moved_is_suspect(name, removal, keys, own):
+    # Structure intact but for one selector of a field whose value did not change (the lead,
+    # now read from JSON-LD with the same text; the title when the lead itself vanishes).
+    other = "title:title" if name == "lead" else "lead:lead"
+    before = _page(SOURCES)
+    after = _page(_without(SOURCES, keys, [*own, other]), **removal)
+    decision = _classify(before, after)
+    assert decision.kind == "suspect" and name in decision.reason
+    assert f"layout changed ({other.partition(':')[0]})" in decision.reason
+
+
+@pytest.mark.parametrize("weak", ["jsonld", "meta", "pattern", "fallback"])
+def test_vanishing_value_from_a_weak_source_is_suspect_too(weak):
+    # The date read from a pattern (or an image URL from meta) was never "the site's markup";
+    # rule 6b alone let it vanish. Whatever its source, a vanished value needs an intact page.
+    before = _page({**SOURCES, "updated_at": weak, "tags": weak})
+    after = _page(_without(REDESIGNED, ["updated_at", "tags"]), updated_at=None, tags=[])
+    decision = _classify(before, after)
+    assert decision.kind == "suspect"
+    assert "updated_at" in decision.reason and "tags" in decision.reason
+
+
+def test_caption_and_credit_lost_with_the_image_url_from_meta_is_suspect():
+    # The reported case: the image's URL came from meta in both fetches (so "image" never fell
+    # back), caption and credit from the image box, which the new classes no longer match.
+    before = _page({**SOURCES, "image": "meta", "image.url": "meta"})
+    after = _page(_without(REDESIGNED, ["image.caption", "image.credit"]),
+                  image={**IMAGE, "caption": None, "credit": None})
+    decision = _classify(before, after)
+    assert decision.kind == "suspect" and decision.changed_fields == ["image"]
+    assert "image.caption, image.credit" in decision.reason
+
+
+def test_one_author_of_several_dropped_is_a_version():
+    before = _page(SOURCES)
+    decision = _classify(before, _page(SOURCES, authors=["Anna Nowak"]))
+    assert (decision.kind, decision.changed_fields) == ("new_version", ["authors"])
+
+
+def test_photo_taken_out_while_another_field_is_edited_is_a_version():
+    # Both changed fields may move their own selectors (a new lead selector would be "lead").
+    before = _page(SOURCES)
+    sources = _without(SOURCES, ["image", "image.url", "image.caption", "image.credit"],
+                       [e for e in LAYOUT if e.startswith("image:")])
+    decision = _classify(before, _page(sources, image=None, title="Nowy tytuł"))
+    assert (decision.kind, decision.changed_fields) == ("new_version", ["title", "image"])
+
+
+@pytest.mark.parametrize(
+    "stored_sources",
+    [
+        {k: v for k, v in SOURCES.items() if not k.startswith("image.") and k != "layout"},
+        None,
+    ],
+    ids=["version-without-signature", "version-without-sources"],
+)
+def test_without_a_signature_a_vanished_value_is_held(stored_sources):
+    # Versions archived before layout signatures existed: nothing proves the page intact.
+    before = _page(SOURCES)
+    after = _page(_without(SOURCES, ["tags"], ["tags:tags"]), tags=[])
+    decision = classify(after, current_of(before), current_sources=stored_sources)
+    assert decision.kind == "suspect"
+    assert "no layout signature" in decision.reason and "tags" in decision.reason
+
+
+def test_old_version_image_source_stands_for_its_parts():
+    # Before part sources, "image" was the source of url, caption and credit alike.
+    old_sources = {"image": "selector", "title": "selector"}
+    before = _page(old_sources)
+    after = _page(REDESIGNED, image={**IMAGE, "caption": "Ministerstwo"})
+    decision = classify(after, current_of(before), current_sources=old_sources)
+    assert decision.kind == "suspect" and "fell back: image.caption" in decision.reason
+
+
+def test_caption_read_by_pattern_with_another_text_is_suspect():
+    before = _page(SOURCES)
+    after = _page(REDESIGNED, image={**IMAGE, "caption": "Siedziba MSZ. Foto: Adobe Stock"})
+    decision = _classify(before, after)
+    assert decision.kind == "suspect" and decision.reason.endswith("fell back: image.caption")
+
+
+def test_shrink_reason_also_names_the_drifted_fields():
+    before = _page(SOURCES)
+    after = _page(_without(REDESIGNED, ["tags"]), tags=[], body=BODY[: len(BODY) // 3])
+    decision = _classify(before, after)
+    assert decision.kind == "suspect"
+    assert decision.reason.startswith("body shrank") and "tags" in decision.reason
+
+
+def test_layout_signature_is_not_hashed():
+    with_layout = _page(SOURCES)
+    assert content_hash(with_layout) == content_hash(_page(REDESIGNED))
+    assert _classify(with_layout, _page(REDESIGNED)).kind == "unchanged"
