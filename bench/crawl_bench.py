@@ -503,7 +503,7 @@ def _group(path: str) -> str:
 
 
 def _short(path: str) -> str:
-    for marker in ("/site-packages/", "/work/main/", "/lib/python3.11/"):
+    for marker in ("/site-packages/", f"{REPO_ROOT}/", "/lib/python3.11/"):
         if marker in path:
             return path.split(marker, 1)[1]
     return path

@@ -1,6 +1,6 @@
 """Generic main-text extraction: the body fallback when no configured body container matches
 (a redesign, or the `generic` profile). trafilatura is the best measured peer
-(/work/shared/extraction-peers.md). It gets the page's text and builds its own tree, which it
+(docs/extraction-peers.md). It gets the page's text and builds its own tree, which it
 then prunes and rewrites; our tree stays untouched."""
 
 from __future__ import annotations
