@@ -2,6 +2,7 @@
 them). Values come from config/newsmon.toml [crawl]; each can be overridden with -s."""
 
 from crawler.config import section
+from crawler.contact import user_agent
 
 _crawl = section("crawl")
 
@@ -9,8 +10,9 @@ BOT_NAME = "newsmon"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
 
-# Identifiable client with a contact URL, as polite crawlers do.
-USER_AGENT = _crawl.get("user_agent", "newsmon/0.1 (+https://github.com/newsmon/newsmon)")
+# Identifiable client with the operator's contact ([crawl].contact), as polite crawlers do;
+# crawler.contact warns at startup when a public site would see no contact.
+USER_AGENT = user_agent(_crawl.get("contact"))
 ROBOTSTXT_OBEY = True
 
 # One request at a time per host, a delay floor, and AutoThrottle above it.
@@ -19,7 +21,9 @@ CONCURRENT_REQUESTS_PER_DOMAIN = int(_crawl.get("concurrent_requests_per_host", 
 DOWNLOAD_DELAY = float(_crawl.get("download_delay", 1.0))
 DOWNLOAD_DELAY_JITTER = 0.5
 AUTOTHROTTLE_ENABLED = True
-AUTOTHROTTLE_START_DELAY = max(DOWNLOAD_DELAY, 1.0)
+# AutoThrottle starts at max(DOWNLOAD_DELAY, this): from the delay floor, so that
+# `-s DOWNLOAD_DELAY=0` (a local replica) does not still start at a second per request.
+AUTOTHROTTLE_START_DELAY = 0.0
 AUTOTHROTTLE_MAX_DELAY = float(_crawl.get("autothrottle_max_delay", 30.0))
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 
@@ -49,7 +53,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.RetryAfterMiddleware": 560,
 }
 ITEM_PIPELINES = {"crawler.pipelines.ArchivePipeline": 300}
-EXTENSIONS = {"crawler.extensions.ArchiveRunExtension": 100}
+EXTENSIONS = {"crawler.extensions.ArchiveRunExtension": 100, "crawler.contact.ContactCheck": 110}
 
 # Archive location: None means $NEWSMON_DB, then config, then the default SQLite file.
 NEWSMON_DB = None
