@@ -1,15 +1,16 @@
 """The scheduling daemon: APScheduler 3 runs one crawl subprocess per cycle.
 
 A subprocess per run keeps the daemon alive whatever a crawl does (Twisted's reactor cannot
-restart in one process anyway). One crawl at a time is guaranteed twice: max_instances=1 in
-the scheduler, and the archive's crawl lease that every entry point takes, so a manual crawl
-started meanwhile is refused and recorded as skipped."""
+restart in one process anyway). One crawl at a time is guaranteed twice: the scheduler runs
+its jobs on a single worker thread, and the archive's crawl lease that every entry point
+takes, so a manual crawl started meanwhile is refused and recorded as skipped."""
 
 from __future__ import annotations
 
 import ctypes
 import logging
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.events import EVENT_JOB_MISSED
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -47,14 +49,70 @@ class ScheduleOptions:
     settings: list[tuple[str, str]] = field(default_factory=list)  # -s NAME=VALUE pairs
 
     def trigger(self):
+        """The un-jittered trigger: the supervisor adds the jitter (see effective_jitter)."""
         tz = ZoneInfo(self.timezone)
         if self.every:
-            return IntervalTrigger(seconds=self.every, timezone=tz, jitter=self.jitter or None)
+            return IntervalTrigger(seconds=self.every, timezone=tz)
         if not self.cron:
             raise ValueError("a schedule needs a cron expression or an interval")
-        trigger = CronTrigger.from_crontab(self.cron, timezone=tz)
-        trigger.jitter = self.jitter or None
-        return trigger
+        return CronTrigger.from_crontab(self.cron, timezone=tz)
+
+
+# The jitter applied is at most this share of the shortest gap between two fire times. Jitter
+# only has to keep runs off the exact round times every other cron uses; a few percent of the
+# period does that. Capped at a tenth, two runs always start at least 90% of the gap apart,
+# in their scheduled order, and none starts later than a tenth of its period; the shipped
+# 60 s on a 30-minute cron (3%) is untouched, while 60 s on a 3 s interval becomes 0.3 s.
+JITTER_SHARE = 0.1
+# How far ahead a cron schedule is scanned for its shortest gap: a year covers every weekday
+# and month-length combination (and both DST changes). A cron's times of day are the same on
+# every day it fires, so a dense cron shows its shortest gap within a day: 2,000 fire times
+# (six weeks of "*/30") bound the scan to a fraction of a second. It also stops at 60 s, the
+# finest a crontab can fire.
+CRON_SCAN_DAYS = 366
+CRON_SCAN_MAX_FIRES = 2_000
+CRON_RESOLUTION = 60.0
+
+
+def shortest_gap(trigger, start: datetime) -> float | None:
+    """Seconds between the two closest consecutive fire times of `trigger` after `start`:
+    the interval of an IntervalTrigger; for a cron trigger the minimum over its next
+    CRON_SCAN_DAYS or CRON_SCAN_MAX_FIRES fire times, in the trigger's time zone (a cron like
+    "0 9,12 * * *" has gaps of 3 h and 21 h). Measured in elapsed time, so a DST change
+    counts as it happens ("30 2 * * *" in Europe/Warsaw fires twice, an hour apart, on the
+    night clocks go back). None when fewer than two fire times fall in the window (a yearly
+    cron)."""
+    if isinstance(trigger, IntervalTrigger):
+        return trigger.interval_length
+    horizon = start + timedelta(days=CRON_SCAN_DAYS)
+    shortest: float | None = None
+    previous = trigger.get_next_fire_time(None, start)
+    for _ in range(CRON_SCAN_MAX_FIRES):
+        if previous is None:
+            break
+        fire = trigger.get_next_fire_time(previous, previous)
+        if fire is None or fire > horizon:
+            break
+        # Timestamps, not datetime subtraction: aware datetimes sharing a ZoneInfo subtract
+        # as wall-clock times, which is an hour off across a DST change.
+        gap = fire.timestamp() - previous.timestamp()
+        shortest = gap if shortest is None else min(shortest, gap)
+        if shortest <= CRON_RESOLUTION:
+            break
+        previous = fire
+    return shortest
+
+
+def effective_jitter(configured: float | None, trigger, start: datetime) -> float:
+    """The random delay actually allowed per run: the configured jitter, capped at
+    JITTER_SHARE of the trigger's shortest gap (a jitter larger than the interval is never
+    what a user means: `--every 3` with 60 s of jitter would run nothing for a minute)."""
+    if not configured or configured <= 0:
+        return 0.0
+    gap = shortest_gap(trigger, start)
+    if gap is None:
+        return float(configured)
+    return min(float(configured), JITTER_SHARE * gap)
 
 
 def _die_with_parent() -> None:
@@ -88,12 +146,19 @@ class CrawlSupervisor:
             cmd += ["-s", f"{name}={value}"]
         return cmd
 
-    def run_once(self) -> int:
-        """One scheduled cycle: run the crawl, wait for it within the timeout, log one line."""
-        if self.stopping.is_set():
+    def run_once(self, jitter: float = 0.0) -> int:
+        """One scheduled cycle: wait a random delay of up to `jitter` seconds, run the crawl,
+        wait for it within the timeout, log one line."""
+        # The delay is taken here rather than by the trigger: APScheduler computes an interval's
+        # next fire time from the jittered previous one, so its jitter accumulates into drift.
+        if jitter > 0 and self.stopping.wait(random.uniform(0, jitter)):
             return 0
         started = datetime.now(UTC)
         with self._lock:
+            # Checked under the lock that stop_current takes: a stop either prevents this
+            # crawl or finds it running.
+            if self.stopping.is_set():
+                return 0
             process = subprocess.Popen(self.command(), preexec_fn=_die_with_parent,
                                        stdout=subprocess.DEVNULL, start_new_session=True)
             self._process = process
@@ -178,18 +243,25 @@ def run_daemon(options: ScheduleOptions) -> int:
 
     supervisor = CrawlSupervisor(options)
     trigger = options.trigger()
-    scheduler = BlockingScheduler(timezone=ZoneInfo(options.timezone))
+    # One worker runs the crawls one after the other. Two instances of the job may exist, the
+    # running crawl and one waiting for it: a run that comes due while a crawl overruns its
+    # slot starts when that crawl ends (once, however many fire times passed, and only within
+    # misfire_grace_time) instead of being dropped until the next fire time.
+    scheduler = BlockingScheduler(timezone=ZoneInfo(options.timezone),
+                                  executors={"default": ThreadPoolExecutor(max_workers=1)})
     now = datetime.now(ZoneInfo(options.timezone))
+    jitter = effective_jitter(options.jitter, trigger, now)
     with Archive.open(options.db_url) as archive:
         archive.mark_interrupted_runs(status="failed")
         first_run: Any = now if catch_up_due(archive, trigger, now) else None
     scheduler.add_job(
-        supervisor.run_once, trigger, id="crawl", name="crawl",
-        max_instances=1, coalesce=True, misfire_grace_time=options.misfire_grace_time,
+        supervisor.run_once, trigger, kwargs={"jitter": jitter}, id="crawl", name="crawl",
+        max_instances=2, coalesce=True, misfire_grace_time=options.misfire_grace_time,
         **({"next_run_time": first_run} if first_run else {}),
     )
     scheduler.add_listener(lambda event: logger.warning("a scheduled run was missed"),
                            EVENT_JOB_MISSED)
+    logging.getLogger("apscheduler.scheduler").addFilter(_drop_covered_fire_times)
 
     def shutdown(signum, _frame):
         if supervisor.stopping.is_set():
@@ -201,10 +273,16 @@ def run_daemon(options: ScheduleOptions) -> int:
 
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
-    logger.info("scheduler started: %s", _describe(options))
+    logger.info("scheduler started: %s", _describe(options, jitter))
     scheduler.start()  # returns after shutdown
     logger.info("scheduler stopped")
     return 0
+
+
+def _drop_covered_fire_times(record: logging.LogRecord) -> bool:
+    # APScheduler warns that a run was "skipped" when a fire time passes while one crawl runs
+    # and the next already waits: that waiting run covers it (coalescing), nothing is lost.
+    return "maximum number of running instances reached" not in record.getMessage()
 
 
 def _stop_all(scheduler: BlockingScheduler, supervisor: CrawlSupervisor) -> None:
@@ -213,8 +291,11 @@ def _stop_all(scheduler: BlockingScheduler, supervisor: CrawlSupervisor) -> None
     scheduler.shutdown(wait=True)
 
 
-def _describe(options: ScheduleOptions) -> str:
+def _describe(options: ScheduleOptions, jitter: float) -> str:
     when = f"every {options.every:g}s" if options.every else f"cron '{options.cron}'"
-    return (f"{when} ({options.timezone}), archive {options.db_url}, "
+    configured = options.jitter or 0
+    spread = f"jitter {jitter:g}s"
+    if jitter < configured:
+        spread += f" (configured {configured:g}s, capped at {JITTER_SHARE:.0%} of the gap)"
+    return (f"{when} ({options.timezone}), {spread}, archive {options.db_url}, "
             f"timeout {options.run_timeout:g}s, pid {os.getpid()}")
-

@@ -19,7 +19,9 @@ def register(sub) -> None:
     when = p.add_mutually_exclusive_group()
     when.add_argument("--cron", metavar="EXPR", help='crontab expression, e.g. "*/15 * * * *"')
     when.add_argument("--every", type=float, metavar="SECONDS", help="fixed interval")
-    p.add_argument("--jitter", type=float, metavar="SECONDS", help="random delay per run")
+    p.add_argument("--jitter", type=float, metavar="SECONDS",
+                   help="random delay of up to this per run, capped at a tenth of the "
+                        "shortest gap between two runs")
     p.add_argument("--timeout", type=float, metavar="SECONDS",
                    help="stop a crawl running longer than this (SIGINT, then kill)")
     p.add_argument("--stop-grace", type=float, metavar="SECONDS",
@@ -45,10 +47,13 @@ def cmd_schedule(args) -> int:
             every = None  # config gives both: cron wins, as documented
     if every is not None and every <= 0:
         raise CommandError("--every must be positive", EXIT_BAD_INPUT)
+    jitter = args.jitter if args.jitter is not None else conf.get("jitter")
+    if jitter is not None and jitter < 0:
+        raise CommandError("--jitter must not be negative", EXIT_BAD_INPUT)
     options = ScheduleOptions(
         db_url=db_url, cron=cron, every=every,
         timezone=conf.get("timezone", "Europe/Warsaw"),
-        jitter=args.jitter if args.jitter is not None else conf.get("jitter"),
+        jitter=jitter,
         misfire_grace_time=args.misfire_grace or int(conf.get("misfire_grace_time", 600)),
         run_timeout=args.timeout or float(conf.get("run_timeout", 3600)),
         stop_grace=args.stop_grace or float(conf.get("stop_grace", 30)),
