@@ -42,6 +42,8 @@ def outside_references(path: Path, text: str) -> list[str]:
 def test_no_tracked_file_refers_to_a_path_outside_the_repository():
     problems = []
     for path in tracked_files():
+        if path == Path(__file__).resolve():
+            continue  # its examples of what must be found
         try:
             text = path.read_text(encoding="utf-8")
         except (FileNotFoundError, UnicodeDecodeError):
