@@ -4,7 +4,7 @@ generated replica served by another subprocess.
 - The replica runs in its own process (its rendering would otherwise share the crawl's
   interpreter and GIL) and pre-renders every article page before the crawl starts, so that
   during the crawl it only copies bytes; its CPU time is reported as a share of the total.
-- The crawl is a real `python -m crawler crawl ... --json` process; os.wait4 gives its own CPU
+- The crawl is a real `python -m newsmon crawl ... --json` process; os.wait4 gives its own CPU
   time and peak RSS (not the replica's, not ours).
 - Politeness is switched off for the benchmark only (delay 0, no AutoThrottle, 16 connections
   to the host), and the site profile follows the section's sitemaps so that discovery reaches
@@ -164,7 +164,7 @@ def bench_config_dir(tmp: Path) -> Path:
 
 def crawl(base_url: str, db_url: str, config_dir: Path, recheck: str = "due") -> dict:
     """One `newsmon crawl` process: its run record, wall time, CPU time and peak RSS."""
-    cmd = [sys.executable, "-m", "crawler", "crawl", "--base-url", base_url, "--db", db_url,
+    cmd = [sys.executable, "-m", "newsmon", "crawl", "--base-url", base_url, "--db", db_url,
            "--json", "--recheck", recheck]
     for key, value in CRAWL_SETTINGS.items():
         cmd += ["-s", f"{key}={value}"]
@@ -405,7 +405,7 @@ def profile(n: int, top: int = 25) -> dict:
     import threading
 
     from crawler.pipelines import ArchivePipeline
-    from crawler.runner import run_crawl
+    from newsmon.crawl import run_crawl
 
     local, writers = threading.local(), []
     original = ArchivePipeline._write
@@ -494,7 +494,7 @@ def _group(path: str) -> str:
         return "builtins (C: lxml, sqlite3, zstd, json, ...)"
     if "/site-packages/" in path:
         return path.split("/site-packages/", 1)[1].split("/", 1)[0]
-    for own in ("crawler/parsers", "crawler", "storage"):
+    for own in ("crawler/parsers", "crawler", "storage", "newsmon"):
         if f"/{own}/" in path:
             return own
     if "asyncio" in path:

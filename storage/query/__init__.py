@@ -1,7 +1,7 @@
 """Reading the archive: list, show, versions, diff, search, export, stats.
 
 Every function takes an open `Archive` (or an SQLAlchemy `Engine`) and returns plain data
-(see records.py for the shape of a record). The CLI (crawler/cli/query_cmd.py) only parses
+(see records.py for the shape of a record). The CLI (newsmon/cli/query_cmd.py) only parses
 arguments and formats. Reads run in read-only transactions (deferred BEGIN on SQLite, see
 storage/db.py); large results stream.
 

@@ -31,7 +31,7 @@ class CrawlResult:
 
 def newsmon(*args: str, timeout: float = 120, env: dict | None = None,
             cwd: Path = REPO) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "crawler", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "newsmon", *args], capture_output=True,
                           text=True, timeout=timeout, cwd=cwd,
                           env={**os.environ, **(env or {})})
 

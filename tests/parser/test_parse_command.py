@@ -21,7 +21,7 @@ CANONICAL = (
 
 def newsmon(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
     exe = Path(sys.executable).with_name("newsmon")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "crawler"]
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "newsmon"]
     env = {**os.environ, "PYTHONIOENCODING": "ascii", "LC_ALL": "C"}  # output must be UTF-8 anyway
     return subprocess.run(
         [*cmd, "parse", *args], input=stdin, capture_output=True, cwd=REPO, env=env, timeout=60

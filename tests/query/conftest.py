@@ -47,7 +47,7 @@ class Built:
 
 
 def _crawl(base_url: str, db_url: str) -> str:
-    cmd = [sys.executable, "-m", "crawler", "crawl", "--base-url", base_url, "--db", db_url,
+    cmd = [sys.executable, "-m", "newsmon", "crawl", "--base-url", base_url, "--db", db_url,
            "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0", "--recheck", "all"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from crawler.cli import main
+from newsmon.cli import main
 from tests.query.conftest import FOLDING, FORMULA, FORMULA_TITLE, NEW_TITLE, PAYWALL, SEED
 
 
@@ -19,7 +19,7 @@ def run(built, capsys, monkeypatch):
     monkeypatch.delenv("NO_COLOR", raising=False)
 
     def _run(*argv, colour=False):
-        import crawler.cli.output as output
+        import newsmon.cli.output as output
 
         monkeypatch.setattr(output, "use_colour", lambda stream=None: colour)
         code = main([argv[0], "--db", built.url, *argv[1:]])
@@ -189,7 +189,7 @@ def test_stats(run):
 
 def test_real_command_malformed_search(built):
     proc = subprocess.run(
-        [sys.executable, "-m", "crawler", "search", "--db", built.url, 'nato AND'],
+        [sys.executable, "-m", "newsmon", "search", "--db", built.url, 'nato AND'],
         capture_output=True, text=True, timeout=60,
     )
     assert proc.returncode == 2

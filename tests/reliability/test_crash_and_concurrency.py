@@ -41,7 +41,7 @@ def test_sigkill_at_random_moments_leaves_a_sound_archive(replica, tmp_path):
             replica.site.edit_title(replica.site.case("full_2026").article_id,
                                     f"Tytuł po edycji numer {trial}")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "crawler", "crawl", "--base-url", replica.base_url,
+            [sys.executable, "-m", "newsmon", "crawl", "--base-url", replica.base_url,
              "--db", db_url, "--recheck", "all", *settings],
             cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(delay)
@@ -71,7 +71,7 @@ def test_two_unlocked_crawls_at_once_on_one_sqlite_file(replica, tmp_path):
 
     def start():
         return subprocess.Popen(
-            [sys.executable, "-m", "crawler", "crawl", "--base-url", replica.base_url,
+            [sys.executable, "-m", "newsmon", "crawl", "--base-url", replica.base_url,
              "--db", db_url, "--recheck", "all", "--no-lock", "--json", *FAST],
             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 

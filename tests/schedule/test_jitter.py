@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crawler.scheduler import JITTER_SHARE, ScheduleOptions, effective_jitter, shortest_gap
+from newsmon.scheduler import JITTER_SHARE, ScheduleOptions, effective_jitter, shortest_gap
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 # A Friday in spring, clear of either DST change for the next months.

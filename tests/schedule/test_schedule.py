@@ -17,7 +17,7 @@ from tests.crawl.helpers import FAST, REPO, articles, crawl, newsmon
 
 
 def schedule_cmd(replica, db_url, *args):
-    return [sys.executable, "-m", "crawler", "schedule", "--base-url", replica.base_url,
+    return [sys.executable, "-m", "newsmon", "schedule", "--base-url", replica.base_url,
             "--db", db_url, *FAST, *args]
 
 
@@ -150,7 +150,7 @@ def test_schedule_help():
 def test_a_run_missed_while_the_daemon_was_down_happens_once_at_restart(sqlite_url):
     from datetime import UTC, datetime, timedelta
 
-    from crawler.scheduler import ScheduleOptions, catch_up_due
+    from newsmon.scheduler import ScheduleOptions, catch_up_due
 
     trigger = ScheduleOptions(db_url=sqlite_url, every=600).trigger()
     now = datetime.now(UTC)
@@ -191,7 +191,7 @@ def test_every_3_with_the_shipped_jitter_waits_at_most_the_interval_plus_the_cap
     shipped = tomllib.loads((REPO / "config" / "newsmon.toml").read_text())["schedule"]
     assert shipped["jitter"] > 3  # the case: a jitter larger than the interval
     daemon = subprocess.Popen(
-        [sys.executable, "-m", "crawler", "schedule", "--base-url", replica.base_url,
+        [sys.executable, "-m", "newsmon", "schedule", "--base-url", replica.base_url,
          "--db", sqlite_url, "--every", "3", "-s", "DOWNLOAD_DELAY=0"],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

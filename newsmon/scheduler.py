@@ -136,7 +136,7 @@ class CrawlSupervisor:
 
     def command(self) -> list[str]:
         opts = self.options
-        cmd = [sys.executable, "-m", "crawler", "crawl", "--trigger", "scheduled",
+        cmd = [sys.executable, "-m", "newsmon", "crawl", "--trigger", "scheduled",
                "--db", opts.db_url, "--recheck", opts.recheck]
         if opts.base_url:
             cmd += ["--base-url", opts.base_url]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from crawler.cli import EXIT_FAILURE, EXIT_OK
-from crawler.cli.crawl_cmd import add_db_option
+from newsmon.cli import EXIT_FAILURE, EXIT_OK
+from newsmon.cli.crawl_cmd import add_db_option
 
 
 def register(sub) -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from crawler.cli import EXIT_FAILURE, EXIT_OK
-from crawler.cli.crawl_cmd import add_db_option
+from newsmon.cli import EXIT_FAILURE, EXIT_OK
+from newsmon.cli.crawl_cmd import add_db_option
 
 
 def register(sub) -> None:
@@ -19,7 +19,7 @@ def register(sub) -> None:
 
 
 def cmd_health(args) -> int:
-    from crawler.cli.output import print_json, print_table
+    from newsmon.cli.output import print_json, print_table
     from crawler.config import resolve_db_url
     from crawler.extensions import COVERAGE_FIELDS
     from storage import Archive

@@ -46,9 +46,9 @@ def _command_modules() -> list:
     names = ("parse_cmd", "crawl_cmd", "db_cmd", "query_cmd", "schedule_cmd", "health_cmd")
     for name in names:
         try:
-            modules.append(__import__(f"crawler.cli.{name}", fromlist=[name]))
+            modules.append(__import__(f"newsmon.cli.{name}", fromlist=[name]))
         except ModuleNotFoundError as exc:
-            if exc.name != f"crawler.cli.{name}":
+            if exc.name != f"newsmon.cli.{name}":
                 raise
     return modules
 

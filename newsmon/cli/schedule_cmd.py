@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from crawler.cli import EXIT_BAD_INPUT, CommandError
-from crawler.cli.crawl_cmd import add_crawl_options
+from newsmon.cli import EXIT_BAD_INPUT, CommandError
+from newsmon.cli.crawl_cmd import add_crawl_options
 
 
 def register(sub) -> None:
@@ -36,7 +36,7 @@ def register(sub) -> None:
 
 def cmd_schedule(args) -> int:
     from crawler.config import resolve_db_url, section
-    from crawler.scheduler import CrawlSupervisor, ScheduleOptions, run_daemon
+    from newsmon.scheduler import CrawlSupervisor, ScheduleOptions, run_daemon
 
     conf = section("schedule")
     db_url, _ = resolve_db_url(args.db)

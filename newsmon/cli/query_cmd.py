@@ -11,9 +11,9 @@ import argparse
 import sys
 from datetime import date, datetime
 
-from crawler.cli import EXIT_BAD_INPUT, EXIT_OK, CommandError, positive_int
-from crawler.cli.crawl_cmd import add_db_option
-from crawler.cli.output import print_table
+from newsmon.cli import EXIT_BAD_INPUT, EXIT_OK, CommandError, positive_int
+from newsmon.cli.crawl_cmd import add_db_option
+from newsmon.cli.output import print_table
 
 SEARCH_SYNTAX = """\
 query syntax:
@@ -187,7 +187,7 @@ class _Open:
 
 
 def _print_json(data) -> None:
-    from crawler.cli.output import print_json
+    from newsmon.cli.output import print_json
 
     print_json(data)
 
@@ -222,7 +222,7 @@ def _paywall(row) -> str:
 
 
 def cmd_show(args) -> int:
-    from crawler.cli.output import cell, console
+    from newsmon.cli.output import cell, console
     from storage.query import get_version
 
     with _Open(args) as archive:
@@ -285,7 +285,7 @@ def cmd_diff(args) -> int:
 def _print_diff(diff, *, full: bool) -> None:
     from rich.text import Text
 
-    from crawler.cli.output import cell, console, use_colour
+    from newsmon.cli.output import cell, console, use_colour
     from storage.query import condense, render_markers
 
     colour = use_colour()
@@ -318,7 +318,7 @@ def _print_diff(diff, *, full: bool) -> None:
 def _show_value(value) -> str:
     import json
 
-    from crawler.cli.output import cell
+    from newsmon.cli.output import cell
 
     if isinstance(value, dict) or (isinstance(value, list) and value
                                    and isinstance(value[0], dict)):
@@ -329,7 +329,7 @@ def _show_value(value) -> str:
 def cmd_search(args) -> int:
     from rich.text import Text
 
-    from crawler.cli.output import cell, console, use_colour
+    from newsmon.cli.output import cell, console, use_colour
     from storage.query import RANK_WINDOW, search
 
     colour = use_colour()
@@ -407,7 +407,7 @@ def cmd_export(args) -> int:
 def cmd_stats(args) -> int:
     from rich.text import Text
 
-    from crawler.cli.output import cell, console
+    from newsmon.cli.output import cell, console
     from storage.query import archive_stats
 
     with _Open(args) as archive:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
-from crawler.cli import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, CommandError, positive_int
+from newsmon.cli import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, CommandError, positive_int
 
 RUN_COUNT_FIELDS = ("pages_fetched", "not_modified", "new_articles", "new_versions",
                     "unchanged", "gone", "errors", "parse_failures", "suspect")
@@ -78,7 +78,7 @@ def register(sub) -> None:
 
 
 def cmd_crawl(args) -> int:
-    from crawler.runner import run_crawl
+    from newsmon.crawl import run_crawl
 
     settings = dict(args.settings)
     if args.no_lock:
@@ -115,7 +115,7 @@ def cmd_runs(args) -> int:
     if args.json:
         print(json.dumps(runs, ensure_ascii=False, default=str, indent=2))
         return EXIT_OK
-    from crawler.cli.output import print_table
+    from newsmon.cli.output import print_table
 
     columns = ["id", "trigger", "status", "started_at", "finished_at", *RUN_COUNT_FIELDS]
     print_table(runs, columns, title="crawl runs")
@@ -123,7 +123,7 @@ def cmd_runs(args) -> int:
 
 
 def _print_suspects(archive, args) -> int:
-    from crawler.cli.output import print_json, print_table
+    from newsmon.cli.output import print_json, print_table
 
     events = archive.fetch_events(run_id=args.run, limit=args.limit,
                                   outcomes=("suspect", "parse_failure"))
