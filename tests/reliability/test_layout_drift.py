@@ -115,6 +115,7 @@ REMOVALS = [
     ("initials_only", lambda a: {"authors": []}, "authors"),  # the only author ("arb")
     ("meter_2025_jeszcze", lambda a: {"tags": []}, "tags"),  # all eleven tags
     ("visible_update", lambda a: {"update_visible": False}, "updated_at"),  # update hidden
+    ("several_authors", lambda a: {"image": None}, "image"),  # the photo taken out
 ]
 
 
