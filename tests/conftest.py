@@ -51,3 +51,20 @@ def db_url(request):
     if request.param == "sqlite":
         return request.getfixturevalue("sqlite_url")
     return request.getfixturevalue("pg_url")
+
+
+# -- the fast subset ----------------------------------------------------------------------
+
+
+def pytest_collection_modifyitems(items):
+    """PostgreSQL variants are slow by nature (a database created and dropped per test): they
+    are marked here, in one place, so `pytest -m "not slow"` keeps the SQLite twin of each.
+    Modules that crawl in subprocesses, run daemons, browsers or wheel builds carry
+    `pytestmark = pytest.mark.slow` themselves."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_pg = "pg_url" in item.fixturenames or (
+            callspec is not None and "postgresql" in callspec.params.values()
+        )
+        if on_pg:
+            item.add_marker(pytest.mark.slow)
