@@ -1,0 +1,62 @@
+"""`newsmon serve`: the read-only web interface, feeds and JSON API (newsmon/web/)."""
+
+from __future__ import annotations
+
+import argparse
+
+from newsmon.cli import EXIT_BAD_INPUT, CommandError
+from newsmon.cli.crawl_cmd import add_db_option
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 < value < 65536:
+        raise argparse.ArgumentTypeError(f"not a port number: {value}")
+    return value
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "serve", help="web interface, Atom feeds and JSON API over the archive (read-only)",
+        description="Serve the archive read-only over HTTP: changes, articles, diffs, search, "
+                    "runs, Atom feeds and /api/. Binds to 127.0.0.1 unless --host says "
+                    "otherwise; put it behind a reverse proxy with authentication to share "
+                    "it. Needs the 'web' extra.")
+    add_db_option(p)
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to bind (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=_port, default=8080, help="port (default 8080)")
+    p.add_argument("--public-url", metavar="URL",
+                   help="absolute base of the links in feeds (e.g. https://news.example.org"
+                        "/newsmon when behind a proxy); default: the address requested")
+    p.set_defaults(handler=cmd_serve)
+
+
+def cmd_serve(args) -> int:
+    try:
+        import fastapi  # noqa: F401
+        import jinja2  # noqa: F401
+        import uvicorn
+    except ImportError as exc:
+        raise CommandError(f"the web interface needs the 'web' extra ({exc.name} is missing): "
+                           "pip install 'newsmon[web]'", EXIT_BAD_INPUT) from None
+    from sqlalchemy.engine import make_url
+
+    from crawler.config import resolve_db_url
+    from newsmon.web import ArchiveUnavailable, create_app
+
+    db_url, _ = resolve_db_url(args.db)
+    if args.public_url and not args.public_url.startswith(("http://", "https://")):
+        raise CommandError(f"--public-url must be an http(s) URL, got {args.public_url!r}",
+                           EXIT_BAD_INPUT)
+    try:
+        app = create_app(db_url, public_url=args.public_url)
+    except ArchiveUnavailable as exc:
+        raise CommandError(str(exc), EXIT_BAD_INPUT) from None
+    shown = make_url(db_url).render_as_string(hide_password=True)
+    print(f"newsmon serve: {shown} (read-only) on http://{args.host}:{args.port}/", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    return 0

@@ -1,0 +1,103 @@
+"""The web application: routes from pages, feeds and api; security headers; errors as clean
+pages (HTML), JSON (/api/) or plain text (feeds), never a traceback."""
+
+from __future__ import annotations
+
+import logging
+from importlib.resources import files
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, PlainTextResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from newsmon.web import api, feeds, pages
+from newsmon.web.context import Context, WebError
+from newsmon.web.db import open_archive
+from storage import Archive
+
+log = logging.getLogger(__name__)
+
+# No script at all, from anywhere; styles and images only from here (article images: https).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self' https:; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+
+def create_app(db_url: str, *, public_url: str | None = None) -> FastAPI:
+    """The application over the archive at `db_url`, opened read-only (newsmon.web.db).
+    Raises ArchiveUnavailable when it cannot be served."""
+    archive = Archive(open_archive(db_url))
+    app = FastAPI(title="newsmon", version="1", docs_url=None, redoc_url=None,
+                  openapi_url="/openapi.json",
+                  description="Read-only access to a newsmon archive: articles, versions, "
+                              "diffs, search, runs, statistics. Records and field names are "
+                              "those of the CLI's --json output.")
+    app.state.ctx = Context(archive, public_url)
+    app.mount("/static", StaticFiles(directory=str(files("newsmon.web") / "static")),
+              name="static")
+    app.include_router(pages.router)
+    app.include_router(feeds.router)
+    app.include_router(api.router)
+
+    @app.get("/api", include_in_schema=False, response_class=HTMLResponse)
+    @app.get("/api/", include_in_schema=False, response_class=HTMLResponse)
+    def api_docs(request: Request):
+        # The OpenAPI schema the framework generates, rendered without any script (the
+        # framework's own pages load JavaScript from a CDN).
+        schema = app.openapi()
+        return HTMLResponse(app.state.ctx.render("api.html", schema=schema,
+                                                 request_path=request.url.path))
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    @app.exception_handler(WebError)
+    async def web_error(request: Request, exc: WebError):
+        return _error(request, exc.status, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError):
+        reasons = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err.get("loc", ())[1:]) or "request"
+            reasons.append(f"{where}: {err.get('msg', 'invalid')}")
+        return _error(request, 400, "; ".join(reasons) or "bad request")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        message = "no such page" if exc.status_code == 404 else str(exc.detail)
+        return _error(request, exc.status_code, message)
+
+    @app.exception_handler(Exception)
+    async def crash(request: Request, exc: Exception):
+        log.exception("error serving %s", request.url.path)
+        return _error(request, 500, "internal error (logged by the server)")
+
+    return app
+
+
+def _error(request: Request, status: int, message: str):
+    path = request.url.path
+    if path.startswith("/api/") or path == "/openapi.json":
+        return api.as_json({"error": message, "status": status}, status)
+    if path.startswith("/feeds/"):
+        return PlainTextResponse(f"{status}: {message}\n", status_code=status)
+    ctx: Context = request.app.state.ctx
+    html = ctx.render("error.html", status=status, message=message, request_path=path)
+    response = HTMLResponse(html, status_code=status)
+    for name, value in SECURITY_HEADERS.items():
+        response.headers[name] = value
+    return response

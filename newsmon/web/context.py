@@ -1,0 +1,126 @@
+"""What every request handler shares: the read-only archive, the templates, the diff cache,
+and the helpers that turn bad input into a clean 400 or 404."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from datetime import date, datetime
+from typing import Any
+
+from jinja2 import Environment, PackageLoader
+from markupsafe import Markup, escape
+
+from newsmon.web import present
+from storage import Archive
+from storage.query import QueryError, diff_versions, get_version, resolve_article
+from storage.query.paragraphs import collapse, paragraph_diff
+
+# Highlight marks handed to the search functions: control characters that normalised
+# archive text cannot contain, replaced by <mark> only after the text has been escaped.
+MARKS = ("\x02", "\x03")
+DIFF_CACHE_SIZE = 512
+_ARTICLE_REF = re.compile(r"^(?:art)?\d+$", re.IGNORECASE)
+
+
+class WebError(Exception):
+    """Bad input or a missing thing: answered with `status` and the reason, never a trace."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def not_found(message: str) -> WebError:
+    return WebError(404, message)
+
+
+def bad_request(message: str) -> WebError:
+    return WebError(400, message)
+
+
+def marked(text: str | None) -> Markup:
+    """Highlighted text (MARKS) as HTML: escaped first, then the marks become <mark>."""
+    return Markup(str(escape(text or "")).replace(MARKS[0], "<mark>").replace(MARKS[1],
+                                                                                "</mark>"))
+
+
+def parse_day(value: str | None, name: str) -> date | datetime | None:
+    """A date filter: YYYY-MM-DD (the whole day) or an ISO 8601 date-time; else 400."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        return date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
+    except ValueError:
+        raise bad_request(f"{name}: not a date: {value!r} (expected YYYY-MM-DD or an ISO 8601 "
+                          "date-time)") from None
+
+
+class DiffCache:
+    """Full diffs by (article, from, to), computed on demand. Versions never change once
+    stored, so an entry stays right for the life of the process; an in-process LRU."""
+
+    def __init__(self, archive: Archive, size: int = DIFF_CACHE_SIZE):
+        self.archive = archive
+        self.size = size
+        self._entries: OrderedDict[tuple[int, int, int], dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, article: int, old: int, new: int) -> dict[str, Any]:
+        key = (article, old, new)
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key]
+        diff = diff_versions(self.archive, article, old, new)
+        for entry in diff["fields"]:
+            if entry["field"] == "body":
+                entry["paragraphs"] = collapse(paragraph_diff(entry["old"], entry["new"]))
+        with self._lock:
+            self._entries[key] = diff
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return diff
+
+
+class Context:
+    def __init__(self, archive: Archive, public_url: str | None):
+        self.archive = archive
+        self.public_url = public_url.rstrip("/") if public_url else None
+        self.diffs = DiffCache(archive)
+        self.templates = Environment(loader=PackageLoader("newsmon.web", "templates"),
+                                     autoescape=True, trim_blocks=True, lstrip_blocks=True)
+        self.templates.filters.update(
+            warsaw=present.warsaw, kinds=present.kinds, safe_url=present.safe_url,
+            show=present.show_value, marked=marked, summary=present.summary_parts,
+            paywall=present.paywall_text)
+        self.templates.globals.update(kind_labels=present.KIND_LABELS)
+
+    def base_url(self, request) -> str:
+        """The absolute base for links that leave the page (feeds): --public-url, else the
+        address the request came to."""
+        return self.public_url or str(request.base_url).rstrip("/")
+
+    def render(self, name: str, **values: Any) -> str:
+        return self.templates.get_template(name).render(**values)
+
+    # -- looking things up, with bad input as 400/404 ------------------------------------
+
+    def article_id(self, ref: str) -> int:
+        """The archive id of ARTICLE (archive id, 40671561, art40671561); 404 otherwise."""
+        if not _ARTICLE_REF.match(ref or ""):
+            raise not_found(f"not an article reference: {ref!r} (expected an id such as "
+                            "40671561 or art40671561)")
+        try:
+            return resolve_article(self.archive, ref)
+        except QueryError as exc:
+            raise not_found(str(exc)) from None
+
+    def version(self, article: int, number: int | None = None) -> dict[str, Any]:
+        try:
+            return get_version(self.archive, article, number)
+        except QueryError as exc:
+            raise not_found(str(exc)) from None

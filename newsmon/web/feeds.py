@@ -1,0 +1,283 @@
+"""Atom 1.0 feeds: all changes, per field kind, per article, per search query, new articles.
+
+Each entry carries the change itself, as HTML with inline styles (feed readers drop
+stylesheets): old -> new for short fields, a word diff for title, lead and body. Entry ids
+are URNs built from the site and version (`urn:newsmon:rp:40671561:v2`), so they survive a
+change of --public-url. Responses carry an ETag (the entries' version ids) and Last-Modified
+(the newest entry); a matching If-None-Match or If-Modified-Since gets 304 before any entry
+is rendered. Rendered entries are cached per version: a stored version never changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlencode
+from xml.etree import ElementTree as ET
+
+from fastapi import APIRouter, Query, Request, Response
+
+from newsmon.web import present
+from newsmon.web.context import MARKS, Context, bad_request
+from storage.query import QueryError, condense, search, word_diff
+from storage.query.changes import list_changes, version_fetch_times
+
+ATOM = "http://www.w3.org/2005/Atom"
+FEED_ENTRIES = 30
+FEED_KINDS = ("title", "lead", "body", "authors", "dates", "paywall")
+MEDIA_TYPE = "application/atom+xml; charset=utf-8"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+ET.register_namespace("", ATOM)
+router = APIRouter()
+
+
+class _EntryCache:
+    """Rendered entry HTML by (version id, base URL)."""
+
+    def __init__(self, size: int = 2048):
+        self.size = size
+        self._items: OrderedDict[tuple, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> str | None:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        return None
+
+    def put(self, key: tuple, html: str) -> None:
+        with self._lock:
+            self._items[key] = html
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+_entries = _EntryCache()
+
+
+def _ctx(request: Request) -> Context:
+    return request.app.state.ctx
+
+
+def entry_id(site: str, article_id: str, version: int) -> str:
+    return f"urn:newsmon:{site}:{article_id}:v{version}"
+
+
+def _rfc3339(value: Any) -> str:
+    moment = present.as_datetime(value) or _EPOCH
+    return moment.astimezone(present.WARSAW).isoformat(timespec="seconds")
+
+
+def change_html(ctx: Context, change: dict[str, Any], base: str) -> str:
+    """The entry content of one change: every changed field, old -> new, inline styles."""
+    key = (change["version_id"], base)
+    cached = _entries.get(key)
+    if cached is not None:
+        return cached
+    fields = change["changed_fields"] or []
+    old = (change.get("summary") or {}).get("old") or {}
+    rows = []
+    if "*" not in fields:
+        body_diff = None
+        if "body" in fields:
+            diff = ctx.diffs.get(change["id"], change["version"] - 1, change["version"])
+            body_diff = next((f for f in diff["fields"] if f["field"] == "body"), None)
+            # The full diff has every old value too: short ones missing from a summary.
+            old = {**{f["field"]: f["old"] for f in diff["fields"]}, **old}
+        for name in fields:
+            if name in ("title", "lead") and name in old:
+                rows.append({"field": name, "ops": word_diff(old[name], change.get(name))})
+            elif name == "body" and body_diff is not None:
+                rows.append({"field": name, "ops": condense(body_diff["ops"])})
+            elif name in old:
+                rows.append({"field": name, "old": old[name], "new": change.get(name)})
+            else:
+                rows.append({"field": name})
+    url = f"{base}/articles/{change['id']}"
+    html = ctx.render("feed_entry.html", change=change, rows=rows, article_url=url,
+                      diff_url=f"{url}/diff?from={change['version'] - 1}&to={change['version']}")
+    _entries.put(key, html)
+    return html
+
+
+def _feed_xml(*, title: str, feed_id: str, self_url: str, page_url: str, updated: Any,
+              entries: list[dict[str, Any]]) -> bytes:
+    feed = ET.Element(f"{{{ATOM}}}feed")
+    ET.SubElement(feed, f"{{{ATOM}}}title").text = title
+    ET.SubElement(feed, f"{{{ATOM}}}id").text = feed_id
+    ET.SubElement(feed, f"{{{ATOM}}}updated").text = _rfc3339(updated)
+    ET.SubElement(feed, f"{{{ATOM}}}link", rel="self", href=self_url,
+                  type="application/atom+xml")
+    ET.SubElement(feed, f"{{{ATOM}}}link", rel="alternate", href=page_url, type="text/html")
+    author = ET.SubElement(feed, f"{{{ATOM}}}author")
+    ET.SubElement(author, f"{{{ATOM}}}name").text = "newsmon"
+    ET.SubElement(feed, f"{{{ATOM}}}generator").text = "newsmon"
+    for item in entries:
+        entry = ET.SubElement(feed, f"{{{ATOM}}}entry")
+        ET.SubElement(entry, f"{{{ATOM}}}title").text = item["title"]
+        ET.SubElement(entry, f"{{{ATOM}}}id").text = item["id"]
+        ET.SubElement(entry, f"{{{ATOM}}}updated").text = _rfc3339(item["updated"])
+        ET.SubElement(entry, f"{{{ATOM}}}link", rel="alternate", href=item["link"],
+                      type="text/html")
+        if item.get("categories"):
+            for term in item["categories"]:
+                ET.SubElement(entry, f"{{{ATOM}}}category", term=term)
+        summary = item.get("summary")
+        if summary:
+            ET.SubElement(entry, f"{{{ATOM}}}summary").text = summary
+        content = ET.SubElement(entry, f"{{{ATOM}}}content", type="html")
+        content.text = item["html"]  # escaped by the serialiser: type="html" means that
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="utf-8",
+                                                                     xml_declaration=False)
+
+
+def _conditional(request: Request, tag: str, last: datetime | None) -> dict[str, str] | None:
+    """Validators for the response; None when the client's copy is current (answer 304)."""
+    headers = {"ETag": f'"{tag}"', "Cache-Control": "no-cache"}
+    if last is not None:
+        headers["Last-Modified"] = format_datetime(last.astimezone(UTC), usegmt=True)
+    match = request.headers.get("if-none-match")
+    if match is not None:
+        if f'"{tag}"' in [m.strip() for m in match.split(",")] or match.strip() == "*":
+            return None
+        return headers
+    since = request.headers.get("if-modified-since")
+    if since and last is not None:
+        try:
+            if last.replace(microsecond=0) <= parsedate_to_datetime(since):
+                return None
+        except (TypeError, ValueError):
+            pass
+    return headers
+
+
+def _respond(request: Request, key: str, ids: list, last: datetime | None, build) -> Response:
+    tag = hashlib.sha256(f"{key}|{ids}".encode()).hexdigest()[:32]
+    headers = _conditional(request, tag, last)
+    if headers is None:
+        return Response(status_code=304, headers={"ETag": f'"{tag}"'})
+    return Response(build(), media_type=MEDIA_TYPE, headers=headers)
+
+
+def _changes_feed(request: Request, *, title: str, key: str, page_url: str,
+                  **query: Any) -> Response:
+    ctx = _ctx(request)
+    base = ctx.base_url(request)
+    try:
+        changes = list_changes(ctx.archive, limit=FEED_ENTRIES, **query)["changes"]
+    except QueryError as exc:
+        raise bad_request(str(exc)) from None
+    last = present.as_datetime(changes[0]["fetched_at"]) if changes else None
+
+    def build() -> bytes:
+        entries = []
+        for change in changes:
+            labels = [present.KIND_LABELS.get(k, k) for k in present.kinds(
+                change["changed_fields"])]
+            headline = change["title"] or change["current_title"] or change["article_id"]
+            what = "new article" if change["version"] == 1 else ", ".join(labels)
+            entries.append({
+                "title": f"{headline} — {what}",
+                "id": entry_id(change["site"], change["article_id"], change["version"]),
+                "updated": change["fetched_at"],
+                "link": (f"{base}/articles/{change['id']}" if change["version"] == 1 else
+                         f"{base}/articles/{change['id']}/diff?from={change['version'] - 1}"
+                         f"&to={change['version']}"),
+                "categories": labels if change["version"] > 1 else ["new"],
+                "summary": "; ".join(present.summary_parts(change)),
+                "html": change_html(ctx, change, base),
+            })
+        return _feed_xml(title=title, feed_id=f"urn:newsmon:feed:{key}",
+                         self_url=base + request.url.path + (f"?{request.url.query}"
+                                                             if request.url.query else ""),
+                         page_url=base + page_url, updated=last, entries=entries)
+
+    return _respond(request, key, [c["version_id"] for c in changes], last, build)
+
+
+@router.get("/feeds/changes.atom", tags=["feeds"], summary="Atom: the newest changes")
+def changes_feed(request: Request, field: str | None = Query(
+        None, description="only changes of this kind: " + "|".join(FEED_KINDS))):
+    if field is not None and field not in FEED_KINDS:
+        raise bad_request(f"unknown field {field!r}; expected one of {', '.join(FEED_KINDS)}")
+    label = f" ({present.KIND_LABELS[field]})" if field else ""
+    return _changes_feed(request, title=f"newsmon: changes{label}",
+                         key=f"changes:{field or 'all'}",
+                         page_url="/" + (f"?field={field}" if field else ""),
+                         kinds=[field] if field else [])
+
+
+@router.get("/feeds/new.atom", tags=["feeds"], summary="Atom: newly archived articles")
+def new_feed(request: Request):
+    return _changes_feed(request, title="newsmon: new articles", key="new", page_url="/",
+                         new_articles=True)
+
+
+@router.get("/feeds/articles/{ref}.atom", tags=["feeds"],
+            summary="Atom: every version of one article")
+def article_feed(request: Request, ref: str):
+    ctx = _ctx(request)
+    article = ctx.article_id(ref)
+    current = ctx.version(article)
+    # Changes and the first version together: one article's whole history.
+    changes = list_changes(ctx.archive, article=article, limit=FEED_ENTRIES)["changes"]
+    first = [] if len(changes) >= FEED_ENTRIES else list_changes(
+        ctx.archive, article=article, new_articles=True, limit=1)["changes"]
+    rows = changes + first
+    base = ctx.base_url(request)
+    last = present.as_datetime(rows[0]["fetched_at"]) if rows else None
+
+    def build() -> bytes:
+        entries = [{
+            "title": (f"{c['title']} — " + ("first version" if c["version"] == 1 else ", ".join(
+                present.KIND_LABELS.get(k, k) for k in present.kinds(c["changed_fields"])))),
+            "id": entry_id(c["site"], c["article_id"], c["version"]),
+            "updated": c["fetched_at"],
+            "link": (f"{base}/articles/{article}" if c["version"] == 1 else
+                     f"{base}/articles/{article}/diff?from={c['version'] - 1}&to={c['version']}"),
+            "summary": "; ".join(present.summary_parts(c)),
+            "html": change_html(ctx, c, base),
+        } for c in rows]
+        return _feed_xml(title=f"newsmon: {current['title']}",
+                         feed_id=f"urn:newsmon:feed:article:{current['site']}:"
+                                 f"{current['article_id']}",
+                         self_url=f"{base}/feeds/articles/{ref}.atom",
+                         page_url=f"{base}/articles/{article}", updated=last, entries=entries)
+
+    return _respond(request, f"article:{article}", [c["version_id"] for c in rows], last, build)
+
+
+@router.get("/feeds/search.atom", tags=["feeds"], summary="Atom: articles matching a search")
+def search_feed(request: Request, q: str = Query(..., description="search query (CLI syntax)")):
+    ctx = _ctx(request)
+    try:
+        hits = search(ctx.archive, q, limit=FEED_ENTRIES, marks=MARKS)
+    except QueryError as exc:
+        raise bad_request(str(exc)) from None
+    times = version_fetch_times(ctx.archive, [h["version_id"] for h in hits])
+    for hit in hits:
+        hit["fetched_at"] = times.get(hit["version_id"])
+    last = max((present.as_datetime(t) for t in times.values()), default=None)
+    base = ctx.base_url(request)
+
+    def build() -> bytes:
+        entries = []
+        for hit in hits:
+            link = f"{base}/articles/{hit['id']}"
+            html = ctx.render("feed_hit.html", hit=hit, link=link)
+            entries.append({"title": hit["title"] or hit["article_id"],
+                            "id": entry_id(hit["site"], hit["article_id"], hit["version"]),
+                            "updated": hit["fetched_at"], "link": link, "html": html})
+        return _feed_xml(title=f"newsmon: search {q}", feed_id="urn:newsmon:feed:search:"
+                         + hashlib.sha256(q.encode()).hexdigest()[:16],
+                         self_url=f"{base}/feeds/search.atom?{urlencode({'q': q})}",
+                         page_url=f"{base}/search?{urlencode({'q': q})}", updated=last,
+                         entries=entries)
+
+    return _respond(request, f"search:{q}", [h["version_id"] for h in hits], last, build)

@@ -1,0 +1,139 @@
+"""The HTML pages: changes (home), article, diff, raw download, search, runs and health."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import HTMLResponse
+
+from crawler.extensions import COVERAGE_FIELDS
+from newsmon.web.context import MARKS, Context, bad_request, not_found
+from storage.query import ArticleFilter, QueryError, list_versions, search
+from storage.query.changes import FIELD_KINDS, list_changes
+
+router = APIRouter(include_in_schema=False)
+PAGE_SIZE = 50
+SEARCH_LIMIT = 50
+
+
+def _ctx(request: Request) -> Context:
+    return request.app.state.ctx
+
+
+def _page(request: Request, template: str, **values) -> HTMLResponse:
+    return HTMLResponse(_ctx(request).render(template, request_path=request.url.path,
+                                             **values))
+
+
+@router.get("/", response_class=HTMLResponse)
+def changes_page(request: Request, field: str | None = None, section: str | None = None,
+                 author: str | None = None, since: str | None = None,
+                 until: str | None = None, before: int | None = Query(None, ge=1)):
+    from newsmon.web.context import parse_day
+
+    ctx = _ctx(request)
+    field = field or None
+    if field is not None and field not in FIELD_KINDS:
+        raise bad_request(f"unknown field {field!r}; expected one of {', '.join(FIELD_KINDS)}")
+    flt = ArticleFilter(section=(section or "").strip() or None,
+                        author=(author or "").strip() or None)
+    filters = {"field": field, "section": flt.section, "author": flt.author,
+               "since": since or None, "until": until or None}
+    try:
+        page = list_changes(ctx.archive, kinds=[field] if field else [], flt=flt,
+                            since=parse_day(since, "since"), until=parse_day(until, "until"),
+                            before=before, limit=PAGE_SIZE)
+    except QueryError as exc:
+        raise bad_request(str(exc)) from None
+    active = {k: v for k, v in filters.items() if v}
+    next_url = ("/?" + urlencode({**active, "before": page["next"]})) if page["next"] else None
+    feed = "/feeds/changes.atom" + (f"?field={field}" if field in (
+        "title", "lead", "body", "authors", "dates", "paywall") else "")
+    return _page(request, "changes.html", changes=page["changes"], filters=filters,
+                 kinds=list(FIELD_KINDS), next_url=next_url, first_url="/?" + urlencode(active)
+                 if before else None, feed_url=feed if not (section or author) else None)
+
+
+@router.get("/articles/{ref}", response_class=HTMLResponse)
+def article_page(request: Request, ref: str, version: int | None = Query(None, ge=1)):
+    ctx = _ctx(request)
+    article = ctx.article_id(ref)
+    record = ctx.version(article, version)
+    versions = list_versions(ctx.archive, article)
+    return _page(request, "article.html", record=record, versions=versions)
+
+
+@router.get("/articles/{ref}/diff", response_class=HTMLResponse)
+def diff_page(request: Request, ref: str, from_: int | None = Query(None, alias="from", ge=1),
+              to: int | None = Query(None, ge=1), view: str = "side"):
+    ctx = _ctx(request)
+    if view not in ("side", "inline"):
+        raise bad_request(f"unknown view {view!r}; expected side or inline")
+    diff = diff_for(ctx, ref, from_, to)
+    return _page(request, "diff.html", diff=diff, view=view,
+                 versions=list(range(1, diff["versions"] + 1)))
+
+
+def diff_for(ctx: Context, ref: str, old: int | None, new: int | None) -> dict:
+    """The cached diff of ARTICLE between two versions (default: the last two), with 400 for
+    half a pair and 404 for a version that does not exist."""
+    article = ctx.article_id(ref)
+    current = ctx.version(article)
+    if (old is None) != (new is None):
+        raise bad_request("give both versions to compare (from and to), or neither")
+    if old is None:
+        if current["versions"] < 2:
+            raise not_found(f"article {ref} has a single version: nothing to compare")
+        old, new = current["versions"] - 1, current["versions"]
+    for number in (old, new):
+        if number > current["versions"]:
+            raise not_found(f"article {ref} has no version {number} "
+                            f"(versions: 1..{current['versions']})")
+    diff = dict(ctx.diffs.get(article, old, new))
+    diff["versions"] = current["versions"]
+    diff["current_title"] = current["title"]
+    return diff
+
+
+@router.get("/articles/{ref}/versions/{number}/raw")
+def raw_page(request: Request, ref: str, number: int):
+    """The stored page exactly as fetched, as a download: never rendered from our origin."""
+    ctx = _ctx(request)
+    article = ctx.article_id(ref)
+    record = ctx.version(article, number)
+    data = ctx.archive.get_raw(record["raw_page_sha"]) if record.get("raw_page_sha") else None
+    if data is None:
+        raise not_found(f"no raw page stored for version {number} of article {ref}")
+    name = f"{record['site']}-{record['article_id']}-v{number}.html"
+    return Response(data, media_type="application/octet-stream", headers={
+        "Content-Disposition": f'attachment; filename="{name}"',
+        "Content-Security-Policy": "sandbox; default-src 'none'"})
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search_page(request: Request, q: str | None = None, all: bool = False):  # noqa: A002
+    ctx = _ctx(request)
+    hits, error = [], None
+    if q and q.strip():
+        try:
+            hits = search(ctx.archive, q, all_versions=all, limit=SEARCH_LIMIT, marks=MARKS)
+        except QueryError as exc:
+            # The page shows the reason beside the form, with the status a bad query deserves.
+            error = str(exc)
+    response = _page(request, "search.html", q=q or "", hits=hits, error=error,
+                     all_versions=all, feed_url="/feeds/search.atom?" + urlencode({"q": q})
+                     if q and not error else None)
+    if error:
+        response.status_code = 400
+    return response
+
+
+@router.get("/runs", response_class=HTMLResponse)
+def runs_page(request: Request):
+    ctx = _ctx(request)
+    runs = ctx.archive.runs(limit=30)
+    suspects = ctx.archive.fetch_events(limit=50, outcomes=("suspect", "parse_failure"))
+    latest = next((r for r in runs if r["status"] not in ("skipped", "running")), None)
+    return _page(request, "runs.html", runs=runs, suspects=suspects,
+                 coverage_fields=COVERAGE_FIELDS, latest=latest)
