@@ -72,8 +72,9 @@ def api_article(request: Request, ref: str, version: int | None = Query(None, ge
 def api_versions(request: Request, ref: str):
     ctx = _ctx(request)
     article = ctx.article_id(ref)
-    summaries = {c["version"]: c["summary"] for c in list_changes(
-        ctx.archive, article=article, limit=200)["changes"]}
+    changes = [*list_changes(ctx.archive, article=article, limit=200)["changes"],
+               *list_changes(ctx.archive, article=article, new_articles=True, limit=1)["changes"]]
+    summaries = {c["version"]: c["summary"] for c in changes}
     rows = [{k: r[k] for k in ("version", "fetched_at", "content_hash", "changed_fields",
                                "title")} | {"change_summary": summaries.get(r["version"])}
             for r in list_versions(ctx.archive, article)]
