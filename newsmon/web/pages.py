@@ -7,7 +7,6 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
-from crawler.extensions import COVERAGE_FIELDS
 from newsmon.web.context import MARKS, Context, bad_request, not_found
 from storage.query import ArticleFilter, QueryError, list_versions, search
 from storage.query.changes import FIELD_KINDS, list_changes
@@ -135,5 +134,7 @@ def runs_page(request: Request):
     runs = ctx.archive.runs(limit=30)
     suspects = ctx.archive.fetch_events(limit=50, outcomes=("suspect", "parse_failure"))
     latest = next((r for r in runs if r["status"] not in ("skipped", "running")), None)
-    return _page(request, "runs.html", runs=runs, suspects=suspects,
-                 coverage_fields=COVERAGE_FIELDS, latest=latest)
+    # The fields each run measured, as recorded (first seen first).
+    fields = list(dict.fromkeys(f for r in runs for f in (r.get("coverage") or {})))
+    return _page(request, "runs.html", runs=runs, suspects=suspects, coverage_fields=fields,
+                 latest=latest)
