@@ -1,7 +1,8 @@
 """`python -m bench [--quick]`: run every benchmark, print one table, write a JSON file.
 
 Sections: parse (bench/parse_bench.py), crawl and incremental (bench/crawl_bench.py), storage
-(bench/storage_bench.py), query (bench/query_bench.py, when present). See bench/README.md.
+(bench/storage_bench.py), query (bench/query_bench.py, when present), web (bench/web_bench.py:
+`newsmon serve` under 8 clients). See bench/README.md.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from bench import REPO_ROOT, RESULTS_PATH, git_commit, row
 
-SECTIONS = ("parse", "crawl", "storage", "query")
+SECTIONS = ("parse", "crawl", "storage", "query", "web")
 
 
 def _query(quick: bool) -> dict:
@@ -67,6 +68,25 @@ def _query_rows(report: dict, module) -> list[dict]:
                             f">= {export_target:g}" if export_target else "",
                             e["versions_per_s"] >= export_target if export_target else None, 0))
     return rows
+
+
+def _web(quick: bool) -> dict:
+    from bench import web_bench
+
+    kwargs = {"articles": 300, "per_kind": 3} if quick else {}
+    result = web_bench.run(quick, progress=False, **kwargs)
+    rows = []
+    for backend, fig in result["backends"].items():
+        if "skipped" in fig:
+            rows.append(row("web", f"{backend}: skipped ({fig['skipped']})", None))
+            continue
+        for kind, f in fig["kinds"].items():
+            rows.append(row("web", f"{backend}: {kind} p95, {fig['clients']} clients (p50 "
+                                   f"{f['p50_ms']} ms, {result['articles']:,} articles)",
+                            {"median": f["p95_ms"]}, "ms", f"< {web_bench.TARGET_P95_MS:g}",
+                            f["p95_ms"] < web_bench.TARGET_P95_MS))
+    result["rows"] = rows
+    return result
 
 
 def _machine() -> dict:
@@ -185,6 +205,9 @@ def main(argv: list[str] | None = None) -> int:
     if "query" in sections:
         _progress("query")
         out["query"] = _query(args.quick)
+    if "web" in sections:
+        _progress("web")
+        out["web"] = _web(args.quick)
     results["machine"]["load_avg_end"] = [round(x, 2) for x in os.getloadavg()]
     results["seconds"] = round(time.perf_counter() - started, 1)
     rows = [r for name in SECTIONS for r in (out.get(name) or {}).get("rows", [])]

@@ -21,7 +21,8 @@ def test_bench_quick_writes_every_section(tmp_path):
     assert results["quick"] is True
     assert results["commit"] and results["date"]
     sections = results["sections"]
-    assert set(sections) == {"parse", "crawl", "storage", "query"}
+    assert set(sections) == {"parse", "crawl", "storage", "query", "web"}
+    assert "rows" in sections["web"]
 
     parse = sections["parse"]
     for key in ("floor_ms", "newsmon_ms", "trafilatura_ms", "newsmon_x_floor"):

@@ -19,9 +19,9 @@ from storage import Archive
 
 log = logging.getLogger(__name__)
 
-# No script at all, from anywhere; styles and images only from here (article images: https).
+# No script at all, from anywhere; styles and images only from here.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; style-src 'self'; img-src 'self' https:; form-action 'self'; "
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
     "base-uri 'none'; frame-ancestors 'none'"
 )
 SECURITY_HEADERS = {
