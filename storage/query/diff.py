@@ -1,54 +1,22 @@
 """Per-field differences between two versions of an article; word-level for text fields.
 
 `diff_versions` reads the two versions; the rest are pure functions over the plain version
-dicts that `get_version` returns.
+dicts that `get_version` returns. The word diff itself is storage.worddiff's (`word_diff`,
+importable from here too), shared with the change summaries stored at write time.
 """
 
 from __future__ import annotations
 
-import difflib
-import re
 from typing import Any
 
 from storage.query.errors import QueryError
 from storage.query.lookup import get_version
 from storage.versioning import REPORTED_FIELDS
+from storage.worddiff import tokens, word_diff
 
 # Fields compared between versions, in the order a diff lists them.
 DIFF_FIELDS = (*REPORTED_FIELDS, "url")
 TEXT_FIELDS = ("title", "lead", "body")
-
-# A word with the whitespace after it: the diff works on words, and joining the tokens gives
-# back the text exactly. (Whitespace as tokens of its own would make difflib align on spaces.)
-_TOKEN = re.compile(r"\s+|\S+\s*")
-
-
-def word_diff(old: str | None, new: str | None) -> list[dict[str, str]]:
-    """Inline word diff: a list of {"op": "equal"|"delete"|"insert", "text": ...}; the
-    equal+delete texts join to `old`, the equal+insert texts to `new`."""
-    a = _TOKEN.findall(old or "")
-    b = _TOKEN.findall(new or "")
-    ops: list[dict[str, str]] = []
-    # autojunk off: in a long body the common words would otherwise be ignored as "junk".
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            _push(ops, "equal", "".join(a[i1:i2]))
-            continue
-        if tag in ("delete", "replace"):
-            _push(ops, "delete", "".join(a[i1:i2]))
-        if tag in ("insert", "replace"):
-            _push(ops, "insert", "".join(b[j1:j2]))
-    return ops
-
-
-def _push(ops: list[dict[str, str]], op: str, text: str) -> None:
-    if not text:
-        return
-    if ops and ops[-1]["op"] == op:
-        ops[-1]["text"] += text
-    else:
-        ops.append({"op": op, "text": text})
 
 
 def diff_records(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
@@ -90,7 +58,7 @@ def condense(ops: list[dict[str, str]], context: int = 12) -> list[dict[str, str
         if op["op"] != "equal":
             out.append(op)
             continue
-        words = _TOKEN.findall(op["text"])
+        words = tokens(op["text"])
         keep_head = context if i > 0 else 0
         keep_tail = context if i < len(ops) - 1 else 0
         if len(words) <= keep_head + keep_tail + 3:
