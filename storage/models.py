@@ -51,8 +51,10 @@ OUTCOMES = (
     "parse_failure",
     "suspect",
 )
-# Counter columns of crawl_runs that bump_run() may increment.
-RUN_COUNTERS = (
+# The counter columns of crawl_runs (CrawlRun below), the one list that counting
+# (storage/runs.py), run summaries and listings derive from. First what became of the pages
+# (a run's summary line), then what the crawler counts besides.
+RUN_PAGE_COUNTERS = (
     "pages_fetched",
     "not_modified",
     "new_articles",
@@ -62,9 +64,8 @@ RUN_COUNTERS = (
     "errors",
     "parse_failures",
     "suspect",
-    "retries",
-    "robots_skipped",
 )
+RUN_COUNTERS = RUN_PAGE_COUNTERS + ("retries", "robots_skipped")
 
 
 class Base(DeclarativeBase):
@@ -105,7 +106,6 @@ class Article(Base):
     first_seen: Mapped[datetime] = mapped_column(default=utcnow)
     last_checked: Mapped[datetime | None]
     last_changed: Mapped[datetime | None]
-    next_check: Mapped[datetime | None]
     etag: Mapped[str | None] = mapped_column(String(512))
     last_modified: Mapped[str | None] = mapped_column(String(128))  # HTTP date, sent back as is
 
@@ -141,7 +141,8 @@ class RawPage(Base):
 
 
 class ArticleVersion(Base):
-    """One distinct state of an article. Text fields are stored normalised (see versioning.py),
+    """One distinct state of an article. The record's columns (url ... parser_version) are
+    storage/record.py's VERSION_FIELDS; text fields are stored normalised (see versioning.py),
     exactly as they were hashed; the raw page allows re-parsing with a better parser."""
 
     __tablename__ = "article_versions"
@@ -177,6 +178,8 @@ class ArticleVersion(Base):
     related: Mapped[list[Any]]
     word_count: Mapped[int | None]
     sources: Mapped[dict[str, Any] | None]
+    # What changed against the previous version (storage/changes.py; migration 0009).
+    change_summary: Mapped[dict[str, Any] | None]
 
 
 class CrawlRun(Base):

@@ -348,9 +348,12 @@ def classify(
     current_hash: str | None = None,
     current_sources: dict[str, Any] | None = None,
     max_body_shrink: float = DEFAULT_MAX_BODY_SHRINK,
+    confirmed: bool = False,
 ) -> Decision:
     """Apply the versioning rules (module docstring) to a fetched `record` (raw parser dict)
-    against the article's current version (`current`: normalised fields, or None)."""
+    against the article's current version (`current`: normalised fields, or None).
+    `confirmed`: someone vouched for the record (an accepted suspect fetch), so only rules
+    1-3 apply: anything that differs from the current version is a new version."""
     new = normalise(record)
     digest = content_hash(new, normalised=True)
     missing = [name for name in ("title", "body") if not new[name]]
@@ -362,6 +365,8 @@ def classify(
         current_hash = content_hash(current, normalised=True)
     if digest == current_hash:
         return Decision("unchanged", new, digest)
+    if confirmed:
+        return Decision("new_version", new, digest, changed_fields(current, new))
     if is_preview_of(current, new):
         return Decision("unchanged", new, digest, reason="preview of the stored full text")
 

@@ -8,13 +8,14 @@ storage/db.py); large results stream.
 Modules, one concern each:
     filters     ArticleFilter and applying it
     listing     list_articles / iter_articles, ORDERS
-    lookup      resolve_article, get_version, list_versions
+    lookup      resolve_article, get_version, get_versions, list_versions
     diff        diff_versions and the word-level diff
     language    the search query language (parse_query)
     searching   search(), dispatching to search_sqlite / search_pg
     highlight   highlighted titles and snippets; hits: the columns of a search hit
     export      iter_versions, export_records, write_jsonl, write_csv
     stats       archive_stats
+    runs        list_runs, list_fetch_events (crawl runs and what each fetch came to)
 The full-text index itself (tables, triggers, rebuild) is storage/fts.py.
 """
 
@@ -32,7 +33,8 @@ from storage.query.export import (
 )
 from storage.query.filters import ArticleFilter
 from storage.query.listing import ORDERS, iter_articles, list_articles
-from storage.query.lookup import get_version, list_versions, resolve_article
+from storage.query.lookup import get_version, get_versions, list_versions, resolve_article
+from storage.query.runs import list_fetch_events, list_runs
 from storage.query.searching import RANK_WINDOW, SNIPPET_MARKS, search
 from storage.query.stats import archive_stats
 
@@ -50,9 +52,12 @@ __all__ = [
     "diff_versions",
     "export_records",
     "get_version",
+    "get_versions",
     "iter_articles",
     "iter_versions",
     "list_articles",
+    "list_fetch_events",
+    "list_runs",
     "list_versions",
     "read_csv_records",
     "rebuild_search_index",

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, null, or_, select, text
 from sqlalchemy.orm import aliased
 
+from storage.changes import SUMMARY_FIELDS
 from storage.models import Article, ArticleVersion, Site
 from storage.query.connection import is_sqlite, reading
 from storage.query.errors import QueryError
@@ -38,11 +39,6 @@ FIELD_KINDS: dict[str, tuple[str, ...]] = {
     "image": ("image",),
     "related": ("related",),
 }
-
-# The short fields whose previous values a change summary keeps (the new values are the
-# version's own columns).
-SUMMARY_FIELDS = ("title", "lead", "authors", "published_at", "updated_at", "section", "tags",
-                  "paywalled", "paywall_percent", "image")
 
 MAX_LIMIT = 200
 

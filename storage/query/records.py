@@ -10,15 +10,14 @@ from __future__ import annotations
 from sqlalchemy import and_
 
 from storage.models import Article, ArticleVersion, Site
+from storage.record import RECORD_FIELDS, VERSION_FIELDS
 
-# Columns of a version as the record names them, in record order (export/show).
-RECORD_FIELDS = (
-    "site", "article_id", "url", "canonical_url", "section", "title", "lead", "body",
-    "authors", "published_at", "updated_at", "paywalled", "paywall_percent", "body_complete",
-    "tags", "image", "related", "word_count", "sources", "parser_version",
-)
+__all__ = ["RECORD_FIELDS", "VERSION_COLUMNS", "VERSION_META", "current_join", "version_join"]
+
 VERSION_META = ("id", "version", "versions", "fetched_at", "content_hash", "changed_fields")
 
+# A version's record: its article's identity, its own meta columns, the record's fields
+# (storage/record.py, in record order), where its raw page is and its change summary.
 VERSION_COLUMNS = (
     Article.id.label("id"),
     Site.name.label("site"),
@@ -29,25 +28,9 @@ VERSION_COLUMNS = (
     ArticleVersion.fetched_at,
     ArticleVersion.content_hash,
     ArticleVersion.changed_fields,
-    ArticleVersion.url,
-    ArticleVersion.canonical_url,
-    ArticleVersion.section,
-    ArticleVersion.title,
-    ArticleVersion.lead,
-    ArticleVersion.body,
-    ArticleVersion.authors,
-    ArticleVersion.published_at,
-    ArticleVersion.updated_at,
-    ArticleVersion.paywalled,
-    ArticleVersion.paywall_percent,
-    ArticleVersion.body_complete,
-    ArticleVersion.tags,
-    ArticleVersion.image,
-    ArticleVersion.related,
-    ArticleVersion.word_count,
-    ArticleVersion.sources,
-    ArticleVersion.parser_version,
+    *(getattr(ArticleVersion, name) for name in VERSION_FIELDS),
     ArticleVersion.raw_page_sha,
+    ArticleVersion.change_summary,
 )
 
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from storage import Archive
-from storage.archive import _store_raw
 from storage.compression import DICT_CONTENT_TYPE, TRAIN_SAMPLES
 from storage.models import RawPage
+from storage.rawpages import store_raw
 from tests.replica import ReplicaSite
 
 HTML = "text/html; charset=utf-8"
@@ -22,7 +22,7 @@ def pages() -> list[bytes]:
 
 
 def _store(archive: Archive, raw: bytes) -> str:
-    return archive._write(lambda s: _store_raw(s, raw, HTML))
+    return archive._write(lambda s: store_raw(s, raw, HTML))
 
 
 def _compressions(archive: Archive) -> dict[str, str]:
@@ -75,7 +75,7 @@ def test_rolled_back_training_leaves_no_dangling_dictionary(sqlite_url, pages):
         pass
 
     def store_then_fail(s):
-        _store_raw(s, pages[TRAIN_SAMPLES], HTML)  # trains the dictionary in this transaction
+        store_raw(s, pages[TRAIN_SAMPLES], HTML)  # trains the dictionary in this transaction
         raise Boom
 
     with pytest.raises(Boom):

@@ -16,6 +16,7 @@ from storage_records import make_record
 
 from storage import Archive, ArchiveError
 from storage.models import ArticleUrl, ArticleVersion, CrawlLease, FetchEvent, RawPage
+from storage.query import get_versions, list_fetch_events, list_runs
 
 URL = make_record()["url"]
 RAW = b"<html><body><h1>Rozmowy w Genewie</h1></body></html>"
@@ -47,7 +48,7 @@ def test_first_record_is_version_one(archive, run):
     assert state.published_at == datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
     assert state.last_checked.tzinfo is not None and state.first_seen.tzinfo is not None
 
-    (v1,) = archive.versions("rp", "100")
+    (v1,) = get_versions(archive, "100")
     assert v1["title"] == "Rozmowy w Genewie" and v1["authors"] == ["Jan Kowalski"]
     assert v1["updated_at"] == datetime(2026, 11, 27, 10, 30, tzinfo=UTC)
     assert v1["image"]["credit"] == "PAP" and v1["related"][0]["title"] == "Poprzednia runda"
@@ -60,7 +61,7 @@ def test_same_record_again_is_unchanged(archive, run):
     later = datetime.now(UTC) + timedelta(minutes=5)
     out = fetch(archive, run, raw=RAW + b"<!-- ad rotation -->", fetched_at=later)
     assert (out.kind, out.version, out.changed_fields) == ("unchanged", 1, [])
-    assert len(archive.versions("rp", "100")) == 1
+    assert len(get_versions(archive, "100")) == 1
     state = archive.known_article("rp", "100")
     assert state.last_checked == later > first_check
     # Unchanged pages are not archived again.
@@ -79,14 +80,14 @@ def test_furniture_only_difference_is_not_a_version(archive, run):
         published_at="2026-11-27T09:00:00Z",  # same instant, other spelling
     )
     assert fetch(archive, run, furniture).kind == "unchanged"
-    assert len(archive.versions("rp", "100")) == 1
+    assert len(get_versions(archive, "100")) == 1
 
 
 def test_edited_title_is_version_two(archive, run):
     fetch(archive, run)
     out = fetch(archive, run, make_record(title="Rozmowy w Genewie zakończone"), raw=RAW + b"2")
     assert (out.kind, out.version, out.changed_fields) == ("new_version", 2, ["title"])
-    versions = archive.versions("rp", "100")
+    versions = get_versions(archive, "100")
     assert [v["version"] for v in versions] == [1, 2]
     assert versions[1]["changed_fields"] == ["title"]
     assert archive.known_article("rp", "100").current_version == 2
@@ -115,7 +116,7 @@ def test_preview_after_full_copy_is_not_an_edit(archive, run):
     )
     out = fetch(archive, run, preview, raw=b"<html>preview</html>")
     assert out.kind == "unchanged" and "preview" in out.reason
-    assert len(archive.versions("rp", "100")) == 1
+    assert len(get_versions(archive, "100")) == 1
 
 
 def test_full_copy_after_preview_is_a_version(archive, run):
@@ -131,8 +132,8 @@ def test_lost_title_is_a_parse_failure_with_raw_kept(archive, run):
     broken = b"<html>new layout</html>"
     out = fetch(archive, run, make_record(title=None), raw=broken)
     assert out.kind == "parse_failure" and out.version is None and "title" in out.reason
-    assert len(archive.versions("rp", "100")) == 1
-    event = archive.fetch_events(run)[0]
+    assert len(get_versions(archive, "100")) == 1
+    event = list_fetch_events(archive, run)[0]
     assert event["outcome"] == "parse_failure"
     assert archive.get_raw(event["raw_page_sha"]) == broken
     assert event["record"]["title"] is None  # the parse is kept for inspection
@@ -140,7 +141,7 @@ def test_lost_title_is_a_parse_failure_with_raw_kept(archive, run):
 
 def test_record_parse_failure_keeps_raw(archive, run):
     archive.record_parse_failure(run, "rp", "555", URL, b"<html>garbage</html>", "no article")
-    event = archive.fetch_events(run)[0]
+    event = list_fetch_events(archive, run)[0]
     assert event["outcome"] == "parse_failure" and event["message"] == "no article"
     assert archive.get_raw(event["raw_page_sha"]) == b"<html>garbage</html>"
     assert archive.known_article("rp", "555") is None
@@ -153,8 +154,8 @@ def test_body_shrink_is_suspect(archive, run):
     shrunk = make_record(body="Pierwszy akapit tekstu o rozmowach.")
     out = fetch(archive, run, shrunk, raw=b"<html>shrunk</html>", etag='"v2"')
     assert out.kind == "suspect" and "shrank" in out.reason and out.version is None
-    assert len(archive.versions("rp", "100")) == 1
-    event = archive.fetch_events(run)[0]
+    assert len(get_versions(archive, "100")) == 1
+    event = list_fetch_events(archive, run)[0]
     assert archive.get_raw(event["raw_page_sha"]) == b"<html>shrunk</html>"
     # Validators stay those of the trusted version, so the page is fetched in full again.
     assert archive.known_article("rp", "100").etag == '"v1"'
@@ -176,7 +177,7 @@ def test_selector_to_fallback_with_other_value_is_suspect(archive, run):
     )
     out = fetch(archive, run, drifted, raw=b"<html>drift</html>")
     assert out.kind == "suspect" and "title" in out.reason
-    assert len(archive.versions("rp", "100")) == 1
+    assert len(get_versions(archive, "100")) == 1
     # Same value from the fallback is no change at all.
     same = make_record(sources={"title": "fallback", "body": "selector"})
     assert fetch(archive, run, same).kind == "unchanged"
@@ -187,7 +188,7 @@ def test_gone_keeps_history_and_restoration_revives(archive, run):
     archive.record_gone(run, "rp", "100", URL, 404)
     state = archive.known_article("rp", "100")
     assert state.status == "gone" and state.etag is None
-    assert len(archive.versions("rp", "100")) == 1
+    assert len(get_versions(archive, "100")) == 1
     archive.record_gone(run, "rp", "100", URL, 301)
     assert archive.known_article("rp", "100").status == "redirected"
     assert fetch(archive, run).kind == "unchanged"
@@ -200,7 +201,7 @@ def test_not_modified(archive, run):
     later = datetime.now(UTC) + timedelta(hours=1)
     archive.record_not_modified(run, "rp", "100", URL, fetched_at=later)
     assert archive.known_article("rp", "100").last_checked == later
-    assert archive.fetch_events(run)[0]["outcome"] == "not_modified"
+    assert list_fetch_events(archive, run)[0]["outcome"] == "not_modified"
     assert archive.get_run(run)["not_modified"] == 1
 
 
@@ -242,7 +243,7 @@ def test_run_counters_and_lifecycle(archive, run):
     assert r["finished_at"] >= r["started_at"]
 
     second = archive.start_run("rp", trigger="scheduled")
-    assert [x["id"] for x in archive.runs()] == [second, run]
+    assert [x["id"] for x in list_runs(archive)] == [second, run]
     assert archive.get_run(12345) is None
     with pytest.raises(ArchiveError):
         archive.finish_run(run, "done")
@@ -266,7 +267,7 @@ def test_fetch_events_one_per_fetch(archive, run):
     fetch(archive, run)
     archive.record_not_modified(run, "rp", "100", URL)
     assert count(archive, FetchEvent) == 3
-    outcomes = [e["outcome"] for e in archive.fetch_events(run)]
+    outcomes = [e["outcome"] for e in list_fetch_events(archive, run)]
     assert outcomes == ["not_modified", "unchanged", "new_article"]
 
 
@@ -465,16 +466,16 @@ def test_accept_suspect(archive, run):
 
     out = archive.accept_suspect(suspect.event_id, note="checked by hand")
     assert (out.kind, out.version, out.changed_fields) == ("new_version", 2, ["title"])
-    v2 = archive.versions("rp", "100")[1]
+    v2 = get_versions(archive, "100")[1]
     assert v2["title"] == "Nowy układ strony"
     assert archive.get_raw(v2["raw_page_sha"]) == b"<html>drift</html>"
-    event = next(e for e in archive.fetch_events(run) if e["id"] == suspect.event_id)
+    event = next(e for e in list_fetch_events(archive, run) if e["id"] == suspect.event_id)
     assert event["version"] == 2 and "checked by hand" in event["message"]
     assert archive.check() == []
     with pytest.raises(ArchiveError, match="already accepted"):
         archive.accept_suspect(suspect.event_id)
     with pytest.raises(ArchiveError, match="not a suspect"):
-        archive.accept_suspect(archive.fetch_events(run)[-1]["id"])  # the first fetch
+        archive.accept_suspect(list_fetch_events(archive, run)[-1]["id"])  # the first fetch
 
 
 def test_stale_suspect_cannot_overwrite_a_newer_version(archive, run):
@@ -484,19 +485,6 @@ def test_stale_suspect_cannot_overwrite_a_newer_version(archive, run):
     fetch(archive, run, make_record(title="Później"), raw=b"2", fetched_at=t0 + timedelta(hours=2))
     with pytest.raises(ArchiveError, match="fetched after"):
         archive.accept_suspect(suspect.event_id)
-
-
-def test_next_check_is_kept_with_a_policy(db_url):
-    policy = {"horizon_days": 90, "tiers": [{"max_age_hours": 2160, "interval_minutes": 60}]}
-    with Archive.open(db_url, revisit_policy=policy) as archive:
-        run = archive.start_run("rp")
-        now = datetime.now(UTC)
-        rec = make_record(published_at=now.isoformat())
-        archive.record_fetch(run, "rp", "100", URL, rec, RAW, fetched_at=now)
-        assert archive.known_article("rp", "100").next_check == now + timedelta(minutes=60)
-        archive.record_gone(run, "rp", "100", URL, 404, fetched_at=now)
-        # Gone: no more often than daily.
-        assert archive.known_article("rp", "100").next_check == now + timedelta(days=1)
 
 
 def test_run_of_a_reused_pid_is_interrupted(archive):

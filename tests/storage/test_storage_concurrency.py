@@ -10,6 +10,7 @@ import traceback
 from storage_records import make_record
 
 from storage import Archive
+from storage.query import get_versions
 
 WORKERS = 3
 ARTICLES = 25
@@ -63,7 +64,7 @@ def test_processes_recording_the_same_articles(db_url):
     with Archive.open(db_url) as archive:
         for i in range(ARTICLES):
             aid = str(1000 + i)
-            versions = archive.versions("rp", aid)
+            versions = get_versions(archive, aid)
             assert [v["version"] for v in versions] == [1, 2]
             assert [v["title"] for v in versions] == [r["title"] for r in _records(aid)]
             assert versions[1]["changed_fields"] == ["title"]

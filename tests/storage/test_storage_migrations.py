@@ -3,6 +3,7 @@ with what the migrations build."""
 
 from __future__ import annotations
 
+import importlib
 import os
 from datetime import UTC, datetime
 
@@ -14,12 +15,16 @@ from sqlalchemy import MetaData, inspect, text
 from storage_records import make_record
 
 from storage import Archive, MigrationError, current_revision, head_revision, upgrade
+from storage.changes import change_summary
 from storage.db import make_engine
 from storage.migrate import alembic_config, include_name
 from storage.models import Base
-from storage.versioning import content_hash, normalise
+from storage.query import get_versions, list_fetch_events
+from storage.versioning import REPORTED_FIELDS, content_hash, normalise, parse_instant
 
 FIRST = "0001_initial"
+BACKFILL_BATCH = importlib.import_module(
+    "storage.migrations.versions.0009_change_summary").BATCH
 
 
 def test_there_are_at_least_two_revisions():
@@ -106,14 +111,14 @@ def test_upgrade_from_revision_one_keeps_rows(db_url):
         state = archive.known_article("rp", "100")
         assert state.current_version == 1 and state.last_checked == now
         assert archive.get_run(1)["new_versions"] == 1
-        assert archive.versions("rp", "100")[0]["title"] == record["title"]
+        assert get_versions(archive, "100")[0]["title"] == record["title"]
         # The upgraded archive keeps working: the stored hash still matches the same page.
         run = archive.start_run("rp")
         aid, url = record["article_id"], record["url"]
         assert archive.record_fetch(run, "rp", aid, url, record, b"x").kind == "unchanged"
         edited = make_record(title="Po migracji")
         assert archive.record_fetch(run, "rp", aid, url, edited, b"y").version == 2
-        assert archive.fetch_events(run)[0]["outcome"] == "new_version"
+        assert list_fetch_events(archive, run)[0]["outcome"] == "new_version"
         assert archive.check() == []
 
     engine = make_engine(db_url)
@@ -166,3 +171,78 @@ def test_script_cache_follows_new_revision_files(tmp_path, monkeypatch):
     (tmp_path / "0099_new.py").write_text("")  # a deployed revision changes the directory
     os.utime(tmp_path, ns=(1, tmp_path.stat().st_mtime_ns + 1_000_000))
     assert migrate._scripts() is not first
+
+
+PREVIOUS_HEAD = "0008_versions_order_index"  # before change summaries
+
+
+def _history(aid: str, n: int) -> list[dict]:
+    """`n` records of one article, each an edit of the one before (title, body, dates,
+    paywall, tags, image caption, in turn)."""
+    url = f"https://www.rp.pl/dyplomacja/art{aid}-x"
+    records = [make_record(article_id=aid, url=url, canonical_url=url)]
+    for i in range(1, n):
+        edit = [
+            {"title": f"Tytuł {i}"},
+            {"body": records[-1]["body"] + f"\n\nDopisek numer {i}."},
+            {"updated_at": f"2026-11-28T{i % 24:02d}:00:00+01:00", "paywall_percent": i % 90},
+            {"tags": ["Genewa", f"runda {i}"], "authors": ["Jan Kowalski", f"Autor {i}"]},
+            {"image": {"url": "https://cdn.rp.pl/img/1.jpg", "caption": f"Zdjęcie {i}",
+                       "credit": "PAP"}},
+        ][i % 5]
+        records.append({**records[-1], **edit})
+    return records
+
+
+def _store_at_previous_head(engine, histories: dict[str, list[dict]]) -> None:
+    """The histories written into the tables as they were at PREVIOUS_HEAD."""
+    meta = MetaData()
+    meta.reflect(engine)
+    t = meta.tables
+    assert "change_summary" not in t["article_versions"].c
+    now = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+    with engine.begin() as conn:
+        conn.execute(t["sites"].insert(), {"id": 1, "name": "rp", "created_at": now})
+        for pk, (aid, records) in enumerate(histories.items(), 1):
+            conn.execute(t["articles"].insert(), {
+                "id": pk, "site_id": 1, "article_id": aid, "url": records[0]["url"],
+                "status": "live", "current_version": len(records), "first_seen": now})
+            rows = []
+            for number, record in enumerate(records, 1):
+                norm = normalise(record)
+                row = {name: norm[name] for name in REPORTED_FIELDS}
+                row.update(published_at=parse_instant(norm["published_at"]),
+                           updated_at=parse_instant(norm["updated_at"]), article_id=pk,
+                           version=number, content_hash=content_hash(record),
+                           changed_fields=["*"], fetched_at=now, url=record["url"])
+                rows.append(row)
+            conn.execute(t["article_versions"].insert(), rows)
+
+
+def test_change_summaries_are_back_filled(db_url, tmp_path):
+    # More versions than one back-fill batch, so one article's history spans two batches.
+    histories = {"100": _history("100", 6), "200": _history("200", BACKFILL_BATCH)}
+    upgrade(db_url, PREVIOUS_HEAD)
+    engine = make_engine(db_url)
+    try:
+        _store_at_previous_head(engine, histories)
+    finally:
+        engine.dispose()
+
+    with Archive.open(db_url) as archive:  # upgrades to head: the back-fill runs
+        for aid, records in histories.items():
+            stored = [v["change_summary"] for v in get_versions(archive, aid)]
+            previous = [None, *map(normalise, records)]
+            expected = [change_summary(before, normalise(record))
+                        for before, record in zip(previous, records, strict=False)]
+            assert stored == expected, aid
+
+    # And the numbers are the ones a crawl stores for the same history.
+    with Archive.open(f"sqlite:///{tmp_path / 'live.db'}") as live:
+        run = live.start_run("rp")
+        for n, record in enumerate(histories["100"]):
+            live.record_fetch(run, "rp", "100", record["url"], record, str(n).encode())
+        crawled = [v["change_summary"] for v in get_versions(live, "100")]
+    with Archive.open(db_url) as archive:
+        assert [v["change_summary"] for v in get_versions(archive, "100")] == crawled
+    assert crawled[1]["words_added"] == 3 and crawled[5]["old"] == {"title": "Rozmowy w Genewie"}

@@ -1,0 +1,154 @@
+"""Crawl runs: opening and closing them, their counters, and closing runs whose process is
+gone. Reading runs back is storage.query.runs."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from storage.errors import ArchiveError
+from storage.models import RUN_COUNTERS, RUN_STATUSES, RUN_TRIGGERS, CrawlRun
+from storage.processes import process_gone
+from storage.rows import site_id
+from storage.types import utcnow
+
+# The counters each fetch outcome (fetch_events.outcome) adds one to.
+OUTCOME_COUNTERS = {
+    "new_article": ("pages_fetched", "new_articles", "new_versions"),
+    "new_version": ("pages_fetched", "new_versions"),
+    "unchanged": ("pages_fetched", "unchanged"),
+    "suspect": ("pages_fetched", "suspect"),
+    "parse_failure": ("pages_fetched", "parse_failures"),
+    "not_modified": ("not_modified",),
+    "gone": ("gone",),
+    "error": ("errors",),
+}
+
+
+def start_run(
+    s: Session,
+    site: str,
+    base_url: str | None,
+    trigger: str,
+    options: dict[str, Any] | None,
+    *,
+    pid: int | None,
+    host: str,
+    started_at: datetime | None,
+) -> int:
+    """Open a crawl run (status "running") and return its id."""
+    if trigger not in RUN_TRIGGERS:
+        raise ArchiveError(f"invalid trigger {trigger!r}; expected one of {RUN_TRIGGERS}")
+    run = CrawlRun(
+        site_id=site_id(s, site, base_url),
+        trigger=trigger,
+        status="running",
+        started_at=started_at or utcnow(),
+        pid=os.getpid() if pid is None else pid,
+        host=host,
+        options=options,
+        errors_by_kind={},
+        **dict.fromkeys(RUN_COUNTERS, 0),
+    )
+    s.add(run)
+    s.flush()
+    return run.id
+
+
+def finish_run(
+    s: Session,
+    run_id: int,
+    status: str,
+    note: str | None = None,
+    coverage: dict[str, Any] | None = None,
+    degraded: bool = False,
+    *,
+    finished_at: datetime | None = None,
+) -> None:
+    """Close a run with its final status; `note`, `coverage` (field -> share of parsed pages)
+    and `degraded` as the crawl judged them."""
+    if status not in RUN_STATUSES or status == "running":
+        raise ArchiveError(f"invalid final status {status!r}")
+    run = run_for_update(s, run_id)
+    run.status = status
+    run.finished_at = finished_at or utcnow()
+    run.degraded = bool(degraded)
+    if note is not None:
+        run.note = note
+    if coverage is not None:
+        run.coverage = coverage
+
+
+def bump_run(s: Session, run_id: int | None, **deltas: Any) -> None:
+    """Add to a run's counters, e.g. `bump_run(id, errors=1, retries=2,
+    errors_by_kind={"timeout": 1})`; `errors_by_kind` is merged key by key. No run (None):
+    nothing to count."""
+    if run_id is None or not deltas:
+        return
+    unknown = set(deltas) - set(RUN_COUNTERS) - {"errors_by_kind"}
+    if unknown:
+        raise ArchiveError(f"unknown run counters: {sorted(unknown)}")
+    kinds = deltas.get("errors_by_kind") or {}
+    counters = {k: int(v) for k, v in deltas.items() if k != "errors_by_kind" and v}
+    if kinds:
+        run = run_for_update(s, run_id)
+        merged = dict(run.errors_by_kind or {})
+        for kind, n in kinds.items():
+            merged[kind] = merged.get(kind, 0) + int(n)
+        run.errors_by_kind = merged
+        for name, n in counters.items():
+            setattr(run, name, getattr(run, name) + n)
+        return
+    if counters:
+        # Atomic in SQL, so concurrent writers never lose an increment.
+        result = s.execute(
+            update(CrawlRun)
+            .where(CrawlRun.id == run_id)
+            .values({getattr(CrawlRun, k): getattr(CrawlRun, k) + n for k, n in counters.items()})
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            raise ArchiveError(f"no crawl run {run_id}")
+
+
+def count_outcome(s: Session, run_id: int | None, outcome: str, **extra: Any) -> None:
+    """Count one fetch with this outcome in its run (plus `extra` counters, e.g.
+    errors_by_kind)."""
+    bump_run(s, run_id, **dict.fromkeys(OUTCOME_COUNTERS[outcome], 1), **extra)
+
+
+def run_for_update(s: Session, run_id: int) -> CrawlRun:
+    run = s.get(CrawlRun, run_id, with_for_update=True)
+    if run is None:
+        raise ArchiveError(f"no crawl run {run_id}")
+    return run
+
+
+def mark_interrupted_runs(
+    s: Session, *, status: str, stale_after: timedelta | None, host: str
+) -> list[int]:
+    """Close runs left "running" by a process that is gone: on `host` (this one), when its
+    pid no longer runs; on any host, when it started more than `stale_after` ago (if given).
+    Returns the ids of the runs closed."""
+    if status not in ("interrupted", "failed"):
+        raise ArchiveError("status must be 'interrupted' or 'failed'")
+    now = utcnow()
+    runs = s.scalars(
+        select(CrawlRun).where(CrawlRun.status == "running").order_by(CrawlRun.id)
+        .with_for_update()
+    ).all()
+    closed = []
+    for run in runs:
+        dead = run.host == host and process_gone(run.pid, run.started_at)
+        stale = stale_after is not None and now - run.started_at > stale_after
+        if dead or stale:
+            run.status = status
+            run.finished_at = now
+            why = "process gone" if dead else f"running longer than {stale_after}"
+            run.note = f"{run.note}; {why}" if run.note else why
+            closed.append(run.id)
+    return closed
