@@ -322,7 +322,7 @@ def _load(engine, articles: int, seed: int, batch: int, progress: bool, start: f
             "id": n, "site_id": 1, "article_id": rp_id, "url": url_,
             "section": "Dyplomacja", "status": "live", "current_version": count,
             "published_at": pub, "first_seen": pub + timedelta(minutes=5),
-            "last_checked": now, "last_changed": fetched, "next_check": None,
+            "last_checked": now, "last_changed": fetched,
             "etag": None, "last_modified": None,
         })
         if len(a_rows) >= batch:

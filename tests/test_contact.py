@@ -15,6 +15,7 @@ from crawler.contact import (
     user_agent_contacts,
 )
 from storage import Archive
+from storage.query import list_runs
 from tests.crawl.helpers import FAST, REPO, newsmon
 
 WARNING = "names no operator contact"
@@ -85,7 +86,7 @@ def test_a_crawl_of_a_public_site_without_contact_warns_at_startup(tmp_path):
     assert WARNING not in configured.stderr
     # ... although the spider did open (its run is recorded on the same signal).
     with Archive.open(f"sqlite:///{tmp_path / 'b.db'}") as archive:
-        assert len(archive.runs()) == 1
+        assert len(list_runs(archive)) == 1
 
 
 def test_the_replica_sees_the_contact_and_a_loopback_crawl_does_not_warn(replica, tmp_path):

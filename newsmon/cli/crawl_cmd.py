@@ -106,12 +106,13 @@ def cmd_crawl(args) -> int:
 def cmd_runs(args) -> int:
     from crawler.config import resolve_db_url
     from storage import Archive
+    from storage.query import list_runs
 
     db_url, _ = resolve_db_url(args.db)
     with Archive.open(db_url) as archive:
         if args.suspects:
             return _print_suspects(archive, args)
-        runs = archive.runs(limit=args.limit)
+        runs = list_runs(archive, limit=args.limit)
     if args.json:
         print(json.dumps(runs, ensure_ascii=False, default=str, indent=2))
         return EXIT_OK
@@ -124,9 +125,10 @@ def cmd_runs(args) -> int:
 
 def _print_suspects(archive, args) -> int:
     from newsmon.cli.output import print_json, print_table
+    from storage.query import list_fetch_events
 
-    events = archive.fetch_events(run_id=args.run, limit=args.limit,
-                                  outcomes=("suspect", "parse_failure"))
+    events = list_fetch_events(archive, run_id=args.run, limit=args.limit,
+                               outcomes=("suspect", "parse_failure"))
     rows = [{"event": e["id"], "run": e["run_id"], "outcome": e["outcome"],
              "fetched_at": e["fetched_at"], "url": e["url"], "reason": e["message"],
              "raw_page": e["raw_page_sha"], "accepted_version": e["version"]} for e in events]

@@ -23,10 +23,11 @@ def cmd_health(args) -> int:
     from crawler.config import resolve_db_url
     from crawler.extensions import COVERAGE_FIELDS
     from storage import Archive
+    from storage.query import list_runs
 
     db_url, _ = resolve_db_url(args.db)
     with Archive.open(db_url) as archive:
-        recent = archive.runs(limit=args.runs * 3)
+        recent = list_runs(archive, limit=args.runs * 3)
     runs = [r for r in recent if r["status"] not in ("skipped", "running")][: args.runs]
     rows = []
     for run in runs:

@@ -258,7 +258,8 @@ def cmd_versions(args) -> int:
         rows = list_versions(archive, args.article)
     if args.json:
         _print_json([{k: r[k] for k in ("version", "fetched_at", "content_hash",
-                                        "changed_fields", "title")} for r in rows])
+                                        "changed_fields", "title", "change_summary")}
+                     for r in rows])
         return EXIT_OK
     for row in rows:
         row["hash"] = row["content_hash"][:12]

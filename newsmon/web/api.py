@@ -16,6 +16,8 @@ from storage.query import (
     QueryError,
     archive_stats,
     list_articles,
+    list_fetch_events,
+    list_runs,
     list_versions,
     search,
 )
@@ -125,8 +127,8 @@ def api_runs(request: Request, limit: int = Query(20, ge=1, le=500),
              suspects: bool = Query(False, description="the fetches held back instead")):
     archive = _ctx(request).archive
     if not suspects:
-        return as_json(archive.runs(limit=limit))
-    events = archive.fetch_events(limit=limit, outcomes=("suspect", "parse_failure"))
+        return as_json(list_runs(archive, limit=limit))
+    events = list_fetch_events(archive, limit=limit, outcomes=("suspect", "parse_failure"))
     return as_json([{"event": e["id"], "run": e["run_id"], "outcome": e["outcome"],
                      "fetched_at": e["fetched_at"], "url": e["url"], "reason": e["message"],
                      "raw_page": e["raw_page_sha"], "accepted_version": e["version"]}

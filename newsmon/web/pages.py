@@ -8,7 +8,14 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from newsmon.web.context import MARKS, Context, bad_request, not_found
-from storage.query import ArticleFilter, QueryError, list_versions, search
+from storage.query import (
+    ArticleFilter,
+    QueryError,
+    list_fetch_events,
+    list_runs,
+    list_versions,
+    search,
+)
 from storage.query.changes import FIELD_KINDS, list_changes
 
 router = APIRouter(include_in_schema=False)
@@ -131,8 +138,8 @@ def search_page(request: Request, q: str | None = None, all: bool = False):  # n
 @router.get("/runs", response_class=HTMLResponse)
 def runs_page(request: Request):
     ctx = _ctx(request)
-    runs = ctx.archive.runs(limit=30)
-    suspects = ctx.archive.fetch_events(limit=50, outcomes=("suspect", "parse_failure"))
+    runs = list_runs(ctx.archive, limit=30)
+    suspects = list_fetch_events(ctx.archive, limit=50, outcomes=("suspect", "parse_failure"))
     latest = next((r for r in runs if r["status"] not in ("skipped", "running")), None)
     # The fields each run measured, as recorded (first seen first).
     fields = list(dict.fromkeys(f for r in runs for f in (r.get("coverage") or {})))

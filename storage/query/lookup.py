@@ -65,14 +65,19 @@ def _ids(conn: Connection, query) -> list[int]:
     return list(dict.fromkeys(conn.scalars(query.limit(3)).all()))
 
 
+def _versions_of(article: int):
+    return (select(*VERSION_COLUMNS).select_from(version_join())
+            .where(ArticleVersion.article_id == article))
+
+
 def get_version(archive, ref: str | int, version: int | None = None) -> dict[str, Any]:
     """The record of one version of an article (default: its current version): the record's
     fields plus id, version, versions, status, fetched_at, content_hash, changed_fields,
-    raw_page_sha. Raises QueryError for an unknown article or version."""
+    raw_page_sha, change_summary (storage/changes.py; None for versions stored before
+    it was kept). Raises QueryError for an unknown article or version."""
     article = resolve_article(archive, ref)
     with reading(archive) as conn:
-        query = (select(*VERSION_COLUMNS).select_from(version_join())
-                 .where(ArticleVersion.article_id == article))
+        query = _versions_of(article)
         if version is None:
             query = query.where(ArticleVersion.version == Article.current_version)
         else:
@@ -86,9 +91,18 @@ def get_version(archive, ref: str | int, version: int | None = None) -> dict[str
         return dict(row._mapping)
 
 
+def get_versions(archive, ref: str | int) -> list[dict[str, Any]]:
+    """Every version's record (as get_version gives it), oldest first."""
+    article = resolve_article(archive, ref)
+    with reading(archive) as conn:
+        rows = conn.execute(_versions_of(article).order_by(ArticleVersion.version)).all()
+    return [dict(r._mapping) for r in rows]
+
+
 def list_versions(archive, ref: str | int) -> list[dict[str, Any]]:
     """An article's version history, oldest first: version, fetched_at, content_hash,
-    changed_fields (["*"] for version 1), title, paywall_percent, word_count."""
+    changed_fields (["*"] for version 1), title, paywall_percent, word_count,
+    change_summary."""
     article = resolve_article(archive, ref)
     with reading(archive) as conn:
         rows = conn.execute(
@@ -100,6 +114,7 @@ def list_versions(archive, ref: str | int) -> list[dict[str, Any]]:
                 ArticleVersion.title,
                 ArticleVersion.paywall_percent,
                 ArticleVersion.word_count,
+                ArticleVersion.change_summary,
             )
             .where(ArticleVersion.article_id == article)
             .order_by(ArticleVersion.version)

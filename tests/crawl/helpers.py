@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from storage import Archive
 from storage.models import Article, ArticleVersion
+from storage.query import get_versions
 
 REPO = Path(__file__).resolve().parents[2]
 # Politeness delays off for tests only: the replica is ours and on loopback.
@@ -61,7 +62,7 @@ def articles(db_url: str) -> dict[str, dict[str, Any]]:
 
 def versions(db_url: str, article_id: str) -> list[dict[str, Any]]:
     with Archive.open(db_url) as archive:
-        return archive.versions("rp", article_id)
+        return get_versions(archive, article_id)
 
 
 def run_record(db_url: str, run_id: int) -> dict[str, Any]:

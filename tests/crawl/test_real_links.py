@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from storage import Archive
 from storage.models import Article, ArticleVersion, FetchEvent
+from storage.query import list_runs
 from tests.crawl.helpers import FAST, REPO, articles, crawl
 from tests.replica import ReplicaServer, ReplicaSite
 
@@ -41,7 +42,7 @@ def scrapy_crawl(server: ReplicaServer, db_path, recheck: str = "due") -> tuple[
          "-a", f"recheck={recheck}", "-s", f"NEWSMON_DB={db_path}", *FAST, "-L", "WARNING"],
         cwd=REPO, capture_output=True, text=True, timeout=180)
     with Archive.open(f"sqlite:///{db_path}") as archive:
-        run = archive.runs(limit=1)[0]
+        run = list_runs(archive, limit=1)[0]
     return proc.returncode, run, proc.stderr[-3000:]
 
 

@@ -10,6 +10,7 @@ import sys
 import time
 
 from storage import Archive
+from storage.query import list_runs
 from tests.crawl.helpers import FAST, REPO, articles, crawl
 
 
@@ -60,7 +61,7 @@ def test_sigkill_at_random_moments_leaves_a_sound_archive(replica, tmp_path):
     live -= set(replica.site.cases["robots_disallowed"])
     assert set(articles(db_url)) == live
     with Archive.open(db_url) as archive:
-        runs = archive.runs(limit=50)
+        runs = list_runs(archive, limit=50)
     assert runs[0]["status"] == "completed"
     assert all(r["status"] in ("completed", "failed") for r in runs)
 

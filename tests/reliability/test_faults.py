@@ -8,6 +8,7 @@ import re
 import pytest
 
 from storage import Archive
+from storage.query import list_fetch_events
 from tests.crawl.helpers import newsmon
 from tests.reliability.scenarios import SCENARIOS, TARGET_CASE, build_baseline, run_scenario
 from tests.replica import ReplicaServer, ReplicaSite
@@ -28,7 +29,7 @@ def baseline(server, tmp_path_factory):
 
 def _suspect_events(db_url):
     with Archive.open(db_url) as archive:
-        return [e for e in archive.fetch_events(limit=1000) if e["outcome"] == "suspect"]
+        return [e for e in list_fetch_events(archive, limit=1000) if e["outcome"] == "suspect"]
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])

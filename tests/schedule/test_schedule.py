@@ -13,6 +13,7 @@ from datetime import datetime
 import pytest
 
 from storage import Archive
+from storage.query import list_runs
 from tests.crawl.helpers import FAST, REPO, articles, crawl, newsmon
 
 
@@ -28,7 +29,7 @@ def start_daemon(replica, db_url, *args) -> subprocess.Popen:
 
 def all_runs(db_url):
     with Archive.open(db_url) as archive:
-        return archive.runs(limit=100)
+        return list_runs(archive, limit=100)
 
 
 def wait_until(predicate, timeout: float, interval: float = 0.2):
