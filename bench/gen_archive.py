@@ -27,7 +27,8 @@ from itertools import accumulate
 
 from sqlalchemy import event, func, select
 
-from storage import Archive, fts
+from storage import Archive, fts, versioning
+from storage.changes import change_summary
 from storage.models import Article, ArticleVersion, Site
 from tests.replica import text as pools
 
@@ -300,11 +301,16 @@ def _load(engine, articles: int, seed: int, batch: int, progress: bool, start: f
         record["updated_at"] = None
         fetched = pub + timedelta(minutes=rng.randint(5, 90))
         changed: list[str] = ["*"]
+        previous = None
         for version in range(1, count + 1):
             if version > 1:
                 fetched = fetched + timedelta(hours=rng.randint(1, 24 * 14))
                 record, changed = gen.edit(record, fetched)
             version_id += 1
+            # The summary a crawl would store, so that listings read it as in production.
+            normalised = versioning.normalise({**record, "published_at": pub})
+            summary = change_summary(previous, normalised)
+            previous = normalised
             v_rows.append({
                 "id": version_id, "article_id": n, "version": version,
                 "content_hash": hashlib.sha256(f"{n}/{version}".encode()).hexdigest(),
@@ -316,6 +322,7 @@ def _load(engine, articles: int, seed: int, batch: int, progress: bool, start: f
                 "paywall_percent": record["paywall_percent"], "body_complete": True,
                 "tags": record["tags"], "image": None, "related": [],
                 "word_count": len(record["body"].split()), "sources": None,
+                "change_summary": summary,
             })
         total_versions += count
         a_rows.append({

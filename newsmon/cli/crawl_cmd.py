@@ -1,4 +1,4 @@
-"""`newsmon crawl`, `newsmon runs` and `newsmon info`."""
+"""`newsmon crawl`, `newsmon runs` and `newsmon accept-suspect`."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ RUN_COUNT_FIELDS = ("pages_fetched", "not_modified", "new_articles", "new_versio
 def add_db_option(parser) -> None:
     parser.add_argument("--db", metavar="URL",
                         help="archive: sqlite:///PATH, a file path, or postgresql://...; "
-                             "default: $NEWSMON_DB, then config, then var/newsmon.db")
+                             "default: $NEWSMON_DB, then config, then the user data "
+                             "directory (newsmon info shows which)")
 
 
 def add_crawl_options(parser) -> None:
@@ -70,11 +71,6 @@ def register(sub) -> None:
     accept.add_argument("event_id", type=positive_int, metavar="EVENT",
                         help="fetch event id, as listed by `newsmon runs --suspects`")
     accept.set_defaults(handler=cmd_accept_suspect)
-
-    info = sub.add_parser("info", help="print the resolved configuration and archive")
-    add_db_option(info)
-    info.add_argument("--json", action="store_true", help="JSON output")
-    info.set_defaults(handler=cmd_info)
 
 
 def cmd_crawl(args) -> int:
@@ -154,26 +150,3 @@ def cmd_accept_suspect(args) -> int:
           + (f", version {outcome.version}" if outcome.version else ""))
     return EXIT_OK
 
-
-def cmd_info(args) -> int:
-    from crawler.config import config_dir, load_config, load_site_profile, resolve_db_url
-
-    db_url, origin = resolve_db_url(args.db)
-    profile = load_site_profile(load_config().get("crawl", {}).get("site", "rp"))
-    info = {
-        "archive": db_url,
-        "archive_source": origin,
-        "config_dir": str(config_dir()),
-        "site": profile.get("site", {}).get("name"),
-        "base_url": profile.get("site", {}).get("base_url"),
-        "discovery": profile.get("discovery", {}),
-        "revisit": profile.get("revisit", {}),
-        "crawl": load_config().get("crawl", {}),
-        "schedule": load_config().get("schedule", {}),
-    }
-    if args.json:
-        print(json.dumps(info, ensure_ascii=False, indent=2))
-    else:
-        for key, value in info.items():
-            print(f"{key:15} {value}")
-    return EXIT_OK

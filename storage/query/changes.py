@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, null, or_, select, text
+from sqlalchemy import and_, bindparam, select, text
 from sqlalchemy.orm import aliased
 
 from storage.changes import SUMMARY_FIELDS
@@ -43,12 +43,6 @@ FIELD_KINDS: dict[str, tuple[str, ...]] = {
 MAX_LIMIT = 200
 
 _current = aliased(ArticleVersion, name="current_version")
-
-
-def _summary_column():
-    """The stored change summary, or NULL on a schema that predates it."""
-    column = getattr(ArticleVersion, "change_summary", None)
-    return column if column is not None else null().label("change_summary")
 
 
 def list_changes(
@@ -98,8 +92,6 @@ def list_changes(
         more = len(ids) > limit
         ids = ids[:limit]
         rows = _change_rows(conn, ids)
-        if getattr(ArticleVersion, "change_summary", None) is None:
-            _previous_values(conn, rows)
     return {"changes": rows, "next": ids[-1] if more and ids else None}
 
 
@@ -121,7 +113,7 @@ def _change_rows(conn, ids: list[int]) -> list[dict[str, Any]]:
             ArticleVersion.id.label("version_id"), Article.id.label("id"),
             Site.name.label("site"), Article.article_id, ArticleVersion.version,
             Article.current_version.label("versions"), ArticleVersion.fetched_at,
-            ArticleVersion.changed_fields, _summary_column(),
+            ArticleVersion.changed_fields, ArticleVersion.change_summary,
             _current.title.label("current_title"), Article.url,
             *(getattr(ArticleVersion, name) for name in SUMMARY_FIELDS),
         )
@@ -139,29 +131,6 @@ def _change_rows(conn, ids: list[int]) -> list[dict[str, Any]]:
         row["summary"] = row.pop("change_summary")
         rows.append(row)
     return rows
-
-
-def _previous_values(conn, rows: list[dict[str, Any]]) -> None:
-    """Fill `summary` from the previous versions, for rows without a stored summary."""
-    missing = [r for r in rows if r["summary"] is None]
-    if not missing:
-        return
-    wanted = or_(*(and_(ArticleVersion.article_id == r["id"],
-                        ArticleVersion.version == r["version"] - 1) for r in missing))
-    previous = {
-        (row.article_id, row.version): row
-        for row in conn.execute(select(ArticleVersion.article_id, ArticleVersion.version,
-                                       *(getattr(ArticleVersion, n) for n in SUMMARY_FIELDS))
-                                .where(wanted))
-    }
-    for row in missing:
-        before = previous.get((row["id"], row["version"] - 1))
-        old = {}
-        if before is not None:
-            old = {name: getattr(before, name) for name in SUMMARY_FIELDS
-                   if name in (row["changed_fields"] or []) and getattr(before, name)
-                   != row[name]}
-        row["summary"] = {"old": old} if row["version"] > 1 else {"old": {}}
 
 
 def version_fetch_times(archive, version_ids: list[int]) -> dict[int, datetime]:
