@@ -253,3 +253,53 @@ class CrawlLease(Base):
     acquired_at: Mapped[datetime]
     heartbeat_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+
+
+class ChangeEvent(Base):
+    """A typed change event (storage/events.py), written with the version it describes;
+    operational events (a failed or degraded run) have no article."""
+
+    __tablename__ = "change_events"
+    __table_args__ = (
+        Index("ix_change_events_article", "article_id"),
+        Index("ix_change_events_occurred_at", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), unique=True)  # stable id (events.event_key)
+    type: Mapped[str] = mapped_column(String(32))
+    article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    version: Mapped[int | None]
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    payload: Mapped[dict[str, Any] | None]
+
+
+class OutboxRow(Base):
+    """One delivery of an event to a subscription (by name: subscriptions and their secrets
+    live in the configuration, never here). storage/outbox.py claims and marks them."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("event_id", "subscription", name="uq_outbox_event_subscription"),
+        Index("ix_outbox_status_next_attempt", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("change_events.id", ondelete="CASCADE"))
+    subscription: Mapped[str] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[datetime | None]
+
+
+class NotifyCursor(Base):
+    """How far each subscription's outbox rows have been made: events after `last_event_id`
+    are still to be matched against it."""
+
+    __tablename__ = "notify_cursors"
+
+    subscription: Mapped[str] = mapped_column(String(128), primary_key=True)
+    last_event_id: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

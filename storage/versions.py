@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from storage import versioning
 from storage.changes import change_summary
 from storage.models import Article, ArticleVersion
+from storage.outbox import record_version_events
 from storage.record import VERSION_FIELDS
 
 
@@ -93,6 +94,8 @@ def create_version(
     for name, convert in _AS_STORED.items():
         values[name] = convert(values[name])
     number = article.current_version + 1
+    previous = stored_content(current)
+    summary = change_summary(previous, decision.normalised)
     s.add(ArticleVersion(
         article_id=article.id,
         version=number,
@@ -100,9 +103,12 @@ def create_version(
         changed_fields=list(decision.changed_fields),
         fetched_at=fetched_at,
         raw_page_sha=raw_sha,
-        change_summary=change_summary(stored_content(current), decision.normalised),
+        change_summary=summary,
         **values,
     ))
+    # The version's events, in its transaction (so one exists iff the other does).
+    record_version_events(s, article, number, previous, decision.normalised, summary,
+                          fetched_at)
     article.current_version = number
     article.last_changed = fetched_at
     return number
