@@ -15,7 +15,8 @@ The life of a delivery:
    senders never get the same row), counting the attempt and pushing `next_attempt_at` past a
    lease: a sender killed mid-delivery leaves its rows to be claimed again after the lease
    (a duplicate then carries the same event key), never lost.
-4. `mark_delivered` / `mark_retry` / `mark_failed` record what came of it.
+4. `mark_delivered` / `mark_retry` / `mark_failed` record what came of it (`release`
+   hands back a claimed row that was not tried).
 """
 
 from __future__ import annotations
@@ -175,6 +176,12 @@ def mark_delivered(s: Session, outbox_id: int, now: datetime | None = None) -> N
 def mark_retry(s: Session, outbox_id: int, error: str, next_attempt_at: datetime) -> None:
     s.execute(update(OutboxRow).where(OutboxRow.id == outbox_id)
               .values(last_error=error[:2000], next_attempt_at=next_attempt_at))
+
+
+def release(s: Session, outbox_id: int) -> None:
+    """Hand a claimed row back untried: due at once, the claim's attempt not counted."""
+    s.execute(update(OutboxRow).where(OutboxRow.id == outbox_id)
+              .values(attempts=OutboxRow.attempts - 1, next_attempt_at=utcnow()))
 
 
 def mark_failed(s: Session, outbox_id: int, error: str) -> None:

@@ -1,0 +1,115 @@
+"""The sender: queue what each subscription has not seen yet, claim due outbox rows, deliver
+them, record the outcome. Any number of senders may run at once (crawls, the daemon,
+`newsmon notify send`): storage/outbox.py makes each row go to one of them.
+
+A failed delivery is retried after an exponential backoff (or the receiver's Retry-After),
+up to MAX_ATTEMPTS, then marked failed with its error. A subscription whose delivery fails
+is left alone for the rest of the pass, so a receiver that is down delays only its own rows.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from newsmon.notify.channels import Result, deliver
+from newsmon.notify.subscriptions import Subscription
+from storage import outbox
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+BACKOFF_BASE = 30.0  # seconds before the first retry; doubled for each further attempt
+BACKOFF_CAP = 6 * 3600.0
+# A claimed row is not handed out again before this: longer than any delivery's timeout.
+CLAIM_LEASE = timedelta(minutes=5)
+CLAIM_BATCH = 20
+
+
+def backoff(attempts: int, retry_after: float | None = None) -> float:
+    """Seconds to wait after the `attempts`-th failed attempt (1, 2, ...)."""
+    delay = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(0, attempts - 1))
+    if retry_after is not None:
+        delay = min(BACKOFF_CAP, max(delay, retry_after))
+    return delay
+
+
+@dataclass
+class SendReport:
+    queued: int = 0
+    delivered: int = 0
+    retrying: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        return (f"notifications: {self.delivered} delivered, {self.retrying} to retry, "
+                f"{self.failed} failed ({self.queued} queued)")
+
+
+def _write(engine, work):
+    with Session(engine) as s, s.begin():
+        return work(s)
+
+
+def send_pending(engine, subscriptions: list[Subscription], *, public_url: str | None = None,
+                 deadline: float | None = None) -> SendReport:
+    """Queue and deliver everything due for the immediate-mode `subscriptions`, until done or
+    `deadline` (time.monotonic()); what is left stays pending for the next sender."""
+    report = SendReport()
+    immediate = [sub for sub in subscriptions if sub.mode == "immediate"]
+    _write(engine, lambda s: outbox.ensure_cursors(s, [sub.name for sub in subscriptions]))
+    for sub in immediate:
+        report.queued += _write(engine, lambda s, sub=sub: outbox.enqueue(
+            s, sub.name, sub.matches, bootstrap=sub.bootstrap))
+    for sub in immediate:
+        while deadline is None or time.monotonic() < deadline:
+            rows = _write(engine, lambda s, sub=sub: outbox.claim(
+                s, [sub.name], lease=CLAIM_LEASE, limit=CLAIM_BATCH))
+            if not rows:
+                break
+            if not _deliver_rows(engine, sub, rows, public_url, deadline, report):
+                break
+    return report
+
+
+def _deliver_rows(engine, sub, rows, public_url, deadline, report) -> bool:
+    """Deliver claimed rows in order; False when the subscription should wait (a failure, or
+    the deadline: unsent claimed rows come back after the lease)."""
+    for row in rows:
+        if deadline is not None and time.monotonic() >= deadline:
+            _write(engine, lambda s, row=row: outbox.release(s, row["outbox_id"]))
+            continue
+        try:
+            result = deliver(sub, row["event"], public_url)
+        except Exception as exc:  # a broken template or channel must not stop the others
+            result = Result(False, f"{type(exc).__name__}: {exc}")
+        if result.ok:
+            _write(engine, lambda s, row=row: outbox.mark_delivered(s, row["outbox_id"]))
+            report.delivered += 1
+            continue
+        _record_failure(engine, sub, row, result, report)
+        # The rest of this batch was claimed with it: hand it back now, untried.
+        for other in rows[rows.index(row) + 1:]:
+            _write(engine, lambda s, other=other: outbox.release(s, other["outbox_id"]))
+        return False
+    return True
+
+
+def _record_failure(engine, sub, row, result: Result, report: SendReport) -> None:
+    error = result.error or "delivery failed"
+    message = f"{sub.name}: {row['event']['key']}: {error}"
+    report.errors.append(message)
+    log.warning("notification %s", message)
+    if row["attempts"] >= MAX_ATTEMPTS:
+        _write(engine, lambda s: outbox.mark_failed(s, row["outbox_id"], error))
+        report.failed += 1
+        return
+    when: datetime = utcnow() + timedelta(seconds=backoff(row["attempts"], result.retry_after))
+    _write(engine, lambda s: outbox.mark_retry(s, row["outbox_id"], error, when))
+    report.retrying += 1
