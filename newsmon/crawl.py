@@ -26,6 +26,7 @@ def run_crawl(*, db: str | None = None, base_url: str | None = None, recheck: st
     the run record, or None when the crawl never got to open its run."""
     from scrapy.crawler import CrawlerProcess
 
+    from newsmon.notify import sender as notify_sender
     from storage import Archive
 
     db_url, _ = resolve_db_url(db)
@@ -40,9 +41,12 @@ def run_crawl(*, db: str | None = None, base_url: str | None = None, recheck: st
     process = CrawlerProcess(project_settings(overrides))
     crawler = process.create_crawler(site)
     process.crawl(crawler, base_url=base_url, recheck=recheck, max_articles=max_articles)
+    with Archive.open(db_url) as archive:  # alerts: subscriptions see this crawl's events
+        subscriptions = notify_sender.before_crawl(archive.engine)
     process.start()
     run_id = crawler.stats.get_value("newsmon/run_id")
     if run_id is None:
         return None
     with Archive.open(db_url) as archive:
+        notify_sender.after_crawl(archive.engine, subscriptions)
         return archive.get_run(run_id)

@@ -113,3 +113,34 @@ def _record_failure(engine, sub, row, result: Result, report: SendReport) -> Non
     when: datetime = utcnow() + timedelta(seconds=backoff(row["attempts"], result.retry_after))
     _write(engine, lambda s: outbox.mark_retry(s, row["outbox_id"], error, when))
     report.retrying += 1
+
+
+# How long a crawl waits for its notifications before it exits; what is left stays pending.
+CRAWL_SEND_TIMEOUT = 30.0
+
+
+def before_crawl(engine) -> list[Subscription]:
+    """The configured subscriptions, their cursors created now so that they get this crawl's
+    events; a configuration error is logged (naming the subscription) and the crawl goes on."""
+    from newsmon.notify.subscriptions import load_subscriptions
+
+    subscriptions, errors = load_subscriptions()
+    for error in errors:
+        log.error("notify config error: %s", error)
+    if subscriptions:
+        _write(engine, lambda s: outbox.ensure_cursors(s, [sub.name for sub in subscriptions]))
+    return subscriptions
+
+
+def after_crawl(engine, subscriptions: list[Subscription],
+                timeout: float = CRAWL_SEND_TIMEOUT) -> SendReport | None:
+    """Deliver the crawl's notifications (and anything else due), within `timeout`."""
+    if not subscriptions:
+        return None
+    try:
+        report = send_pending(engine, subscriptions, deadline=time.monotonic() + timeout)
+    except Exception:  # the crawl's result stands whatever happens to its notifications
+        log.exception("sending notifications failed; they stay pending")
+        return None
+    log.info(report.line())
+    return report
