@@ -14,10 +14,10 @@ import argparse
 import json
 import sys
 
-from newsmon.cli import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, CommandError
 from crawler.config import ConfigError
 from crawler.parsers import ParseError, load_profile, parse_article
 from crawler.parsers.decode import decode_html
+from newsmon.cli import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, CommandError
 
 
 def register(subparsers) -> None:
