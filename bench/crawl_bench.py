@@ -466,9 +466,9 @@ def profile(n: int, top: int = 25) -> dict:
 # Where a crawl's CPU goes: cumulative time of these functions as a share of their thread.
 BREAKDOWN = {
     "reactor_thread": {
-        "spider: article callback (decode, parse, validate)": ("spiders/rp.py", "parse_article"),
+        "spider: article callback (decode, parse, validate)": ("spiders/site.py", "parse_article"),
         "  of which parse_article (the parser)": ("parsers/article.py", "parse_article"),
-        "spider: sitemap callbacks": ("spiders/rp.py", "parse_sitemap"),
+        "spider: sitemap callbacks": ("spiders/site.py", "parse_sitemap"),
         "  of which known_article() lookups (one query per URL)": ("storage/articles.py",
                                                                    "known_article"),
         "start-up: imports": ("<frozen importlib._bootstrap>", "_find_and_load"),

@@ -17,8 +17,6 @@ from urllib.parse import urlsplit
 
 from scrapy import signals
 
-from crawler.config import load_site_profile
-
 logger = logging.getLogger(__name__)
 
 USER_AGENT_PRODUCT = "newsmon/0.1"
@@ -80,8 +78,8 @@ class ContactCheck:
         return ext
 
     def spider_opened(self, spider) -> None:
-        base_url = getattr(spider, "base_url", None) or load_site_profile(
-            getattr(spider, "site", "rp")).get("site", {}).get("base_url", "")
+        # The host the crawl talks to: the spider's own URL rules (crawler/urls.py).
+        base_url = spider.rules.base_url
         warning = contact_warning(self.crawler.settings.get("USER_AGENT", ""), base_url)
         if warning:
             logger.warning(warning)

@@ -1,6 +1,12 @@
-"""The crawl-run extension: opens the archive, takes the crawl lease (one crawl at a time
-across `newsmon crawl`, the scheduler and `scrapy crawl`), records the run and closes it
-with a status read from what actually happened (Scrapy itself exits 0 regardless)."""
+"""The crawl-run extension: takes the crawl lease (one crawl at a time across `newsmon crawl`,
+the scheduler and `scrapy crawl`), opens the run in the archive and closes it with a status
+decided from the run's counters in `crawler.stats` (crawler/run_status.py); Scrapy itself
+exits 0 regardless.
+
+It reads the thresholds from the settings NEWSMON_MAX_ERROR_RATIO and NEWSMON_MIN_COVERAGE
+and writes the run id and final status to the stats (`newsmon/run_id`, `newsmon/status`), as
+Scrapy's own corestats and closespider do. A crawl refused by the lease is closed with
+reason `skipped` before any request is made."""
 
 from __future__ import annotations
 
@@ -8,68 +14,58 @@ import asyncio
 import logging
 import os
 import socket
-from dataclasses import dataclass, field
-from typing import Any
 
 from scrapy import signals
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import CloseSpider, NotConfigured
 
-from crawler.config import load_site_profile, resolve_db_url, section
-from crawler.urls import SiteRules
+from crawler.config import ConfigError, resolve_db_url
+from crawler.run_status import (
+    SKIPPED,
+    STAT_RUN_ID,
+    STAT_STATUS,
+    RunCounters,
+    Thresholds,
+    decide,
+    parse_min_coverage,
+    parse_share,
+    summary_line,
+)
 from storage import Archive
 
 logger = logging.getLogger(__name__)
 
-COVERAGE_FIELDS = ("title", "body", "published_at", "authors")
 LEASE_NAME = "crawl"
 
 
-@dataclass
-class RunContext:
-    """Shared by the spider (what to fetch), the pipeline (where to write) and this
-    extension (how the run ended)."""
-
-    archive: Archive
-    run_id: int
-    site: str
-    rules: SiteRules
-    profile: dict[str, Any]
-    skipped: bool = False
-    # Coverage of parsed pages, for the degraded flag (layout drift shows up here first).
-    parsed_pages: int = 0
-    field_hits: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COVERAGE_FIELDS, 0))
-    articles_attempted: int = 0
-    article_failures: int = 0
-    write_failures: int = 0
-
-    def note_parsed(self, record: dict[str, Any]) -> None:
-        # A field counts as covered only when the site's own markup or structured data gave
-        # it: after a redesign the generic fallbacks still find a body, and that is exactly
-        # what the health check has to notice.
-        self.parsed_pages += 1
-        sources = record.get("sources") or {}
-        for name in COVERAGE_FIELDS:
-            if record.get(name) and sources.get(name) != "fallback":
-                self.field_hits[name] += 1
-
-    def coverage(self) -> dict[str, float]:
-        if not self.parsed_pages:
-            return {}
-        return {k: round(v / self.parsed_pages, 4) for k, v in self.field_hits.items()}
+def thresholds_from_settings(settings) -> Thresholds:
+    """The run's thresholds, checked; a bad value is a ConfigError naming the setting."""
+    try:
+        return Thresholds(
+            max_error_ratio=parse_share("NEWSMON_MAX_ERROR_RATIO",
+                                        settings.get("NEWSMON_MAX_ERROR_RATIO")),
+            min_coverage=parse_min_coverage("NEWSMON_MIN_COVERAGE",
+                                            settings.get("NEWSMON_MIN_COVERAGE")),
+        )
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 class ArchiveRunExtension:
-    def __init__(self, crawler):
+    def __init__(self, crawler, thresholds: Thresholds):
         self.crawler = crawler
-        self.context: RunContext | None = None
+        self.thresholds = thresholds
+        self.locking = crawler.settings.getbool("NEWSMON_LOCK_ENABLED", True)
         self.holder = f"{socket.gethostname()}:{os.getpid()}"
+        self.archive: Archive | None = None
+        self.run_id: int | None = None
+        self._holds_lease = False
         self._heartbeat: asyncio.Task | None = None
 
     @classmethod
     def from_crawler(cls, crawler):
         if not crawler.settings.getbool("NEWSMON_ARCHIVE_ENABLED", True):
             raise NotConfigured
-        ext = cls(crawler)
+        ext = cls(crawler, thresholds_from_settings(crawler.settings))
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
@@ -77,31 +73,31 @@ class ArchiveRunExtension:
     def spider_opened(self, spider) -> None:
         settings = self.crawler.settings
         db_url, _ = resolve_db_url(settings.get("NEWSMON_DB"))
-        site = getattr(spider, "site", "rp")
-        profile = load_site_profile(site)
-        rules = SiteRules.from_profile(profile, getattr(spider, "base_url", None))
-        archive = Archive.open(db_url)
-        archive.mark_interrupted_runs(status="failed")
-        trigger = settings.get("NEWSMON_TRIGGER", "manual")
-        options = {
-            "base_url": rules.base_url,
-            "recheck": getattr(spider, "recheck", "due"),
-            "max_articles": getattr(spider, "max_articles", None),
-            "db": _redact(db_url),
-        }
-        run_id = archive.start_run(site=site, base_url=rules.base_url, trigger=trigger,
-                                   options=options)
-        ctx = RunContext(archive=archive, run_id=run_id, site=site, rules=rules, profile=profile)
+        base_url = spider.rules.base_url
+        try:
+            archive = Archive.open(db_url)
+            archive.mark_interrupted_runs(status="failed")
+            self.run_id = archive.start_run(
+                site=spider.rules.name, base_url=base_url,
+                trigger=settings.get("NEWSMON_TRIGGER", "manual"),
+                options={"base_url": base_url, "recheck": spider.recheck,
+                         "max_articles": spider.max_articles, "db": _redact(db_url)})
+        except Exception as exc:  # noqa: BLE001 - any failure to open the run stops the crawl
+            logger.error("cannot open a run in the archive %s: %s", _redact(db_url), exc)
+            raise CloseSpider("archive_unavailable") from exc
+        self.archive = archive
+        self.crawler.stats.set_value(STAT_RUN_ID, self.run_id)
+        if not self.locking:
+            return
         ttl = settings.getfloat("NEWSMON_LEASE_TTL", 120.0)
-        if settings.getbool("NEWSMON_LOCK_ENABLED", True) and not archive.acquire_lease(
-            LEASE_NAME, holder=self.holder, ttl=ttl
-        ):
-            ctx.skipped = True
-            logger.warning("another crawl holds the lock on this archive; run %s skipped", run_id)
-        elif settings.getbool("NEWSMON_LOCK_ENABLED", True):
-            self._heartbeat = asyncio.ensure_future(self._renew(archive, ttl))
-        self.context = ctx
-        spider.run_context = ctx
+        if not archive.acquire_lease(LEASE_NAME, holder=self.holder, ttl=ttl):
+            logger.warning("another crawl holds the lock on this archive; run %s skipped",
+                           self.run_id)
+            # Closed before the first request: the pipeline writes only into an open run.
+            self.crawler.stats.set_value(STAT_STATUS, SKIPPED)
+            raise CloseSpider(SKIPPED)
+        self._holds_lease = True
+        self._heartbeat = asyncio.ensure_future(self._renew(archive, ttl))
 
     async def _renew(self, archive: Archive, ttl: float) -> None:
         while True:
@@ -112,59 +108,27 @@ class ArchiveRunExtension:
                 logger.exception("could not renew the crawl lease")
 
     def spider_closed(self, spider, reason: str) -> None:
-        ctx = self.context
-        if ctx is None:
+        archive, run_id = self.archive, self.run_id
+        if archive is None or run_id is None:
             return
         if self._heartbeat is not None:
             self._heartbeat.cancel()
         stats = self.crawler.stats
-        status, note = self._final_status(ctx, reason)
-        if not ctx.skipped:
-            ctx.archive.bump_run(
-                ctx.run_id,
+        outcome = decide(RunCounters.from_stats(stats.get_stats()), reason, self.thresholds)
+        if outcome.status != SKIPPED:
+            archive.bump_run(
+                run_id,
                 retries=int(stats.get_value("retry/count", 0) or 0),
                 robots_skipped=int(stats.get_value("robotstxt/forbidden", 0) or 0),
             )
-        coverage = ctx.coverage()
-        degraded = self._degraded(coverage)
-        ctx.archive.finish_run(ctx.run_id, status, note=note, coverage=coverage, degraded=degraded)
-        if not ctx.skipped and self.crawler.settings.getbool("NEWSMON_LOCK_ENABLED", True):
-            ctx.archive.release_lease(LEASE_NAME, self.holder)
-        run = ctx.archive.get_run(ctx.run_id)
-        ctx.archive.close()
-        self.crawler.stats.set_value("newsmon/run_id", ctx.run_id)
-        self.crawler.stats.set_value("newsmon/status", status)
-        logger.info("run %s %s: %s", ctx.run_id, status, summary_line(run))
-
-    def _final_status(self, ctx: RunContext, reason: str) -> tuple[str, str | None]:
-        if ctx.skipped:
-            return "skipped", "another crawl was running"
-        if reason == "shutdown":
-            return "interrupted", "stopped by a signal before it finished"
-        if ctx.write_failures:
-            return "failed", f"{ctx.write_failures} archive writes failed"
-        run = ctx.archive.get_run(ctx.run_id)
-        attempted = ctx.articles_attempted
-        max_ratio = float(section("crawl").get("max_error_ratio", 0.5))
-        if attempted == 0 and run["errors"]:
-            return "failed", "no article could be reached (site down or discovery failed)"
-        if attempted and ctx.article_failures / attempted > max_ratio:
-            return "failed", f"{ctx.article_failures} of {attempted} article fetches failed"
-        if run["pages_fetched"] and not ctx.parsed_pages:
-            return "failed", "pages were fetched but none could be parsed"
-        if reason not in ("finished", "closespider_itemcount", "closespider_pagecount"):
-            return "failed", f"spider closed: {reason}"
-        return "completed", None
-
-    def _degraded(self, coverage: dict[str, float]) -> bool:
-        thresholds = section("health").get("min_coverage") or {}
-        return any(coverage.get(k, 1.0) < float(v) for k, v in thresholds.items() if coverage)
-
-
-def summary_line(run: dict[str, Any]) -> str:
-    keys = ("pages_fetched", "not_modified", "new_articles", "new_versions", "unchanged",
-            "gone", "errors", "parse_failures", "suspect")
-    return ", ".join(f"{k}={run.get(k, 0)}" for k in keys)
+        archive.finish_run(run_id, outcome.status, note=outcome.note,
+                           coverage=outcome.coverage, degraded=outcome.degraded)
+        if self._holds_lease:
+            archive.release_lease(LEASE_NAME, self.holder)
+        run = archive.get_run(run_id)
+        archive.close()
+        stats.set_value(STAT_STATUS, outcome.status)
+        logger.info("run %s %s: %s", run_id, outcome.status, summary_line(run))
 
 
 def _redact(url: str) -> str:

@@ -30,12 +30,11 @@ class HostGuardMiddleware:
         return cls(crawler)
 
     def process_request(self, request):
-        ctx = getattr(self.crawler.spider, "run_context", None)
-        if ctx is None:
-            return None
-        if not ctx.rules.is_allowed(request.url):
+        # The spider's own URL rules (crawler/urls.py), built from its site profile.
+        rules = self.crawler.spider.rules
+        if not rules.is_allowed(request.url):
             self.crawler.stats.inc_value("newsmon/offsite_refused")
-            raise IgnoreRequest(f"offsite: {request.url} is not allowed for site {ctx.site}")
+            raise IgnoreRequest(f"offsite: {request.url} is not allowed for site {rules.name}")
         return None
 
 

@@ -1,45 +1,71 @@
 """Writes each fetch outcome to the archive: one short transaction per item, run in a worker
-thread so that the reactor keeps downloading while SQLite or PostgreSQL commits."""
+thread so that the reactor keeps downloading while SQLite or PostgreSQL commits.
+
+Items are written into the run the run extension opened (`newsmon/run_id` in the stats) and
+only while it is open; a write that fails is counted (`newsmon/write_failures`), which fails
+the run. NEWSMON_MAX_BODY_SHRINK is the share a body may shrink by (paywall unchanged) before
+the fetch is held as suspect."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 
-from crawler.config import section
+from crawler.config import ConfigError, resolve_db_url
 from crawler.items import ArticleFetched, ArticleGone, ArticleNotModified, FetchFailed
+from crawler.run_status import STAT_RUN_ID, STAT_STATUS, STAT_WRITE_FAILURES, parse_share
+from storage import Archive
 
 logger = logging.getLogger(__name__)
 
 
 class ArchivePipeline:
-    def __init__(self, crawler):
+    def __init__(self, crawler, max_body_shrink: float):
         self.crawler = crawler
-        self.max_body_shrink = float(section("health").get("max_body_shrink", 0.5))
+        self.max_body_shrink = max_body_shrink
+        self.archive: Archive | None = None
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler)
+        try:
+            shrink = parse_share("NEWSMON_MAX_BODY_SHRINK",
+                                 crawler.settings.get("NEWSMON_MAX_BODY_SHRINK"))
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        return cls(crawler, shrink)
+
+    def _open_run(self) -> int | None:
+        stats = self.crawler.stats
+        if stats.get_value(STAT_STATUS) is not None:
+            return None  # closed, or skipped before it began
+        return stats.get_value(STAT_RUN_ID)
 
     async def process_item(self, item):
-        ctx = getattr(self.crawler.spider, "run_context", None)
-        if ctx is None or ctx.skipped:
+        run_id = self._open_run()
+        if run_id is None:
             return item
         try:
-            await asyncio.to_thread(self._write, ctx, item)
+            if self.archive is None:
+                # The run extension opened (and upgraded) the archive when the run began.
+                db_url, _ = resolve_db_url(self.crawler.settings.get("NEWSMON_DB"))
+                self.archive = Archive.open(db_url, upgrade=False)
+            await asyncio.to_thread(self._write, run_id, item)
         except Exception:
-            ctx.write_failures += 1
+            self.crawler.stats.inc_value(STAT_WRITE_FAILURES)
             logger.exception("could not write %s to the archive", _describe(item))
         return item
 
-    def _write(self, ctx, item) -> None:
-        archive, run_id = ctx.archive, ctx.run_id
+    def close_spider(self) -> None:
+        if self.archive is not None:
+            self.archive.close()
+
+    def _write(self, run_id: int, item) -> None:
+        archive = self.archive
         if isinstance(item, ArticleFetched):
             if item.record is None:
                 archive.record_parse_failure(run_id, item.site, item.article_id, item.url,
                                              item.raw, item.parse_error or "no record")
                 return
-            ctx.note_parsed(item.record)
             outcome = archive.record_fetch(
                 run_id, item.site, item.article_id, item.url, item.record, item.raw,
                 status=item.status, etag=item.etag, last_modified=item.last_modified,

@@ -1,10 +1,12 @@
 """Scrapy settings of the newsmon project (`scrapy crawl rp` and `newsmon crawl` both use
-them). Values come from config/newsmon.toml [crawl]; each can be overridden with -s."""
+them). Values come from config/newsmon.toml [crawl] and [health]; each can be overridden
+with -s NAME=VALUE."""
 
 from crawler.config import section
 from crawler.contact import user_agent
 
 _crawl = section("crawl")
+_health = section("health")
 
 BOT_NAME = "newsmon"
 SPIDER_MODULES = ["crawler.spiders"]
@@ -60,6 +62,15 @@ NEWSMON_DB = None
 NEWSMON_TRIGGER = "manual"
 NEWSMON_LOCK_ENABLED = True
 NEWSMON_LEASE_TTL = 120
+
+# Run thresholds (crawler/run_status.py), from config/newsmon.toml; `-s` overrides them, e.g.
+# -s NEWSMON_MAX_ERROR_RATIO=0 -s 'NEWSMON_MIN_COVERAGE={"title": 0.99}' (JSON, replaces the
+# whole table). A run fails when more than this share of its article fetches failed:
+NEWSMON_MAX_ERROR_RATIO = _crawl.get("max_error_ratio", 0.5)
+# A run is degraded when a field's share of parsed pages drops below its minimum:
+NEWSMON_MIN_COVERAGE = dict(_health.get("min_coverage") or {})
+# A fetch whose body shrank by more than this share (paywall unchanged) is held as suspect:
+NEWSMON_MAX_BODY_SHRINK = _health.get("max_body_shrink", 0.5)
 
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-DEFAULT_BASE_URL = "https://www.rp.pl"
+from crawler.config import ConfigError
 
 
 @dataclass(frozen=True)
@@ -25,11 +25,11 @@ class SiteRules:
     name: str
     # The fetch base: where the crawl sends its requests (the override, else the public base).
     base_url: str
+    # The public base: the site's own address, on which identity URLs are expressed.
+    public_base_url: str
     article_pattern: str
     # Hosts that may be fetched: the override's alone, else the profile's hosts.
     allowed_hosts: tuple[str, ...] = ()
-    # The public base: the site's own address, on which identity URLs are expressed.
-    public_base_url: str = DEFAULT_BASE_URL
     # Hosts that denote this site (the profile's and the fetch host): links to them are the
     # site's own, whichever host the crawl talks to.
     site_hosts: tuple[str, ...] = ()
@@ -38,8 +38,14 @@ class SiteRules:
 
     @classmethod
     def from_profile(cls, profile: dict, base_url: str | None = None) -> SiteRules:
+        """The rules of a site profile; a profile that cannot be crawled (no name, base URL
+        or article pattern in its [site] table) is a ConfigError."""
         site = profile.get("site", {})
-        public = site.get("base_url", DEFAULT_BASE_URL).rstrip("/")
+        missing = [key for key in ("name", "base_url", "article_pattern") if not site.get(key)]
+        if missing:
+            raise ConfigError(f"site profile {site.get('name') or '?'!r} cannot be crawled: "
+                              f"[site] has no {', '.join(missing)}")
+        public = site["base_url"].rstrip("/")
         fetch = (base_url or public).rstrip("/")
         profile_hosts = {urlsplit(public).netloc.lower()}
         profile_hosts.update(h.lower() for h in site.get("allowed_hosts", []))
@@ -47,15 +53,28 @@ class SiteRules:
         # An override is the only host the crawl talks to: a page of a mirror linking (or a
         # redirect pointing) to the real site must not take the crawl there.
         allowed = {fetch_host} if fetch != public else profile_hosts
-        return cls(
-            name=site.get("name", "rp"),
+        for label, url in (("base URL", fetch), ("the profile's base_url", public)):
+            if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+                raise ConfigError(f"{label} must be an http(s) address with a host: {url!r}")
+        rules = cls(
+            name=site["name"],
             base_url=fetch,
+            public_base_url=public,
             article_pattern=site["article_pattern"],
             allowed_hosts=tuple(sorted(allowed)),
-            public_base_url=public,
             site_hosts=tuple(sorted(profile_hosts | {fetch_host})),
             id_pattern=site.get("id_pattern"),
         )
+        # Compiled now, so that a bad pattern is a configuration error, not a failed callback.
+        try:
+            named_id = "article_id" in rules._article_re.groupindex
+            rules._id_re  # noqa: B018
+        except re.error as exc:
+            raise ConfigError(f"site profile {rules.name!r}: invalid pattern: {exc}") from None
+        if not named_id:
+            raise ConfigError(f"site profile {rules.name!r}: article_pattern needs a group "
+                              "named article_id")
+        return rules
 
     @cached_property
     def _article_re(self) -> re.Pattern[str]:
@@ -139,9 +158,7 @@ class SiteRules:
             return None
         last_segment = (urlsplit(absolute).path.rstrip("/") or "/").rsplit("/", 1)[-1]
         match = self._id_re.match(last_segment)
-        if match is None:
-            return None
-        return match.groupdict().get("article_id") or match.group(match.lastindex or 0)
+        return _named_id(match) if match else None
 
     def article_url(self, article_id: str, fetched_url: str,
                     canonical_link: str | None) -> tuple[str, str | None]:
@@ -160,6 +177,19 @@ class SiteRules:
                 return self.identity_url(canonical_link), None
             why = f"names article {named}" if named else "not an article URL"
         return fetched, f"canonical link ignored ({why}): {canonical_link}"
+
+
+def article_ref(ref: str, id_pattern: str | None) -> str:
+    """An article reference as the archive resolves it: `ref` written the way the site writes
+    its ids (the profile's `id_pattern`, e.g. `art40671561`) becomes the bare id; anything
+    else (a bare id, a URL, an archive id) is returned as it is."""
+    match = re.fullmatch(id_pattern, ref.strip()) if id_pattern else None
+    return _named_id(match) if match else ref
+
+
+def _named_id(match: re.Match[str]) -> str:
+    # The group named article_id, else the last group (a profile's pattern may not name it).
+    return match.groupdict().get("article_id") or match.group(match.lastindex or 0)
 
 
 def _is_private_host(host: str) -> bool:

@@ -26,7 +26,8 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from crawler.extensions import summary_line
+from crawler.run_status import stopped_run, summary_line
+from crawler.sites import default_site
 
 logger = logging.getLogger("newsmon.schedule")
 
@@ -36,6 +37,8 @@ _PR_SET_PDEATHSIG = 1
 @dataclass
 class ScheduleOptions:
     db_url: str
+    # The site profile crawled (its runs are the ones this daemon closes and catches up on).
+    site: str = field(default_factory=default_site)
     cron: str | None = None
     every: float | None = None
     timezone: str = "Europe/Warsaw"
@@ -137,7 +140,7 @@ class CrawlSupervisor:
     def command(self) -> list[str]:
         opts = self.options
         cmd = [sys.executable, "-m", "newsmon", "crawl", "--trigger", "scheduled",
-               "--db", opts.db_url, "--recheck", opts.recheck]
+               "--db", opts.db_url, "--site", opts.site, "--recheck", opts.recheck]
         if opts.base_url:
             cmd += ["--base-url", opts.base_url]
         if opts.max_articles:
@@ -198,23 +201,18 @@ class CrawlSupervisor:
         """The run record of this crawl process, closed with the status the supervisor saw."""
         archive.mark_interrupted_runs(status="failed")
         run = archive.run_for_process(process.pid, started_after=started - timedelta(seconds=5))
+        if run is not None and not timed_out:
+            return run  # closed by the crawl itself
+        status, note = stopped_run(timed_out=timed_out, run_timeout=self.options.run_timeout,
+                                   returncode=process.returncode, opened=run is not None)
         if run is None:
             # The crawl ended before it could open a run: stopped while starting up, or a
             # bad config or unreachable archive. Record it all the same: every run is recorded.
-            run_id = archive.start_run(site="rp", base_url=self.options.base_url or "",
-                                       trigger="scheduled", options={"pid": process.pid})
-            if timed_out:
-                archive.finish_run(run_id, "timed_out", note=f"stopped after "
-                                   f"{self.options.run_timeout:.0f}s, before it opened its run")
-            else:
-                archive.finish_run(run_id, "failed", note=f"crawl process exited "
-                                   f"{process.returncode} before starting")
-            return archive.get_run(run_id)
-        if timed_out:
-            archive.finish_run(run["id"], "timed_out",
-                               note=f"stopped after {self.options.run_timeout:.0f}s")
-            return archive.get_run(run["id"])
-        return run
+            run = {"id": archive.start_run(site=self.options.site,
+                                           base_url=self.options.base_url or "",
+                                           trigger="scheduled", options={"pid": process.pid})}
+        archive.finish_run(run["id"], status, note=note)
+        return archive.get_run(run["id"])
 
     def _report(self, process: subprocess.Popen, started: datetime, timed_out: bool) -> int:
         from storage import Archive
@@ -228,10 +226,10 @@ class CrawlSupervisor:
         return process.returncode if process.returncode is not None else 1
 
 
-def catch_up_due(archive, trigger, now: datetime) -> bool:
+def catch_up_due(archive, trigger, now: datetime, site: str | None = None) -> bool:
     """True when a scheduled fire time passed while the daemon was down (since the last
-    scheduled run), so that the restart runs it once rather than never."""
-    last = archive.last_run_started(trigger="scheduled")
+    scheduled run, of `site` when given), so that the restart runs it once rather than never."""
+    last = archive.last_run_started(trigger="scheduled", site=site)
     if last is None:
         return False
     next_fire = trigger.get_next_fire_time(last, last)
@@ -253,7 +251,7 @@ def run_daemon(options: ScheduleOptions) -> int:
     jitter = effective_jitter(options.jitter, trigger, now)
     with Archive.open(options.db_url) as archive:
         archive.mark_interrupted_runs(status="failed")
-        first_run: Any = now if catch_up_due(archive, trigger, now) else None
+        first_run: Any = now if catch_up_due(archive, trigger, now, options.site) else None
     scheduler.add_job(
         supervisor.run_once, trigger, kwargs={"jitter": jitter}, id="crawl", name="crawl",
         max_instances=2, coalesce=True, misfire_grace_time=options.misfire_grace_time,
@@ -297,5 +295,6 @@ def _describe(options: ScheduleOptions, jitter: float) -> str:
     spread = f"jitter {jitter:g}s"
     if jitter < configured:
         spread += f" (configured {configured:g}s, capped at {JITTER_SHARE:.0%} of the gap)"
-    return (f"{when} ({options.timezone}), {spread}, archive {options.db_url}, "
+    return (f"{when} ({options.timezone}), {spread}, site {options.site}, "
+            f"archive {options.db_url}, "
             f"timeout {options.run_timeout:g}s, pid {os.getpid()}")

@@ -1,10 +1,11 @@
 """Article parsers: pure functions from a page's HTML to an ArticleRecord (no Scrapy, no DB).
 
 Public API:
-    parse_article(html, url=None, site="rp") -> ArticleRecord
+    parse_article(html, url=None, site=None) -> ArticleRecord
         html: str or bytes (bytes decoded as in a crawl, see decode.py);
         url: where the page was fetched (default: its canonical URL);
-        site: a profile in config/sites/<site>.toml ("rp", "generic", ...).
+        site: a profile in config/sites/<site>.toml ("rp", "generic", ...; default: the
+        configured site, [crawl].site of config/newsmon.toml).
         Raises ParseError (not an article page: empty, binary, JSON, plain text, no content)
         and crawler.config.ConfigError (unknown or broken profile).
     load_profile(site) -> SiteProfile      (compiled once per process, cached)

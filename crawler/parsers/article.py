@@ -23,6 +23,7 @@ from crawler.parsers.generic import generic_blocks
 from crawler.parsers.profile import SiteProfile, load_profile
 from crawler.parsers.record import ArticleRecord, Image, ParseError
 from crawler.parsers.text import clean, element_text, iso, parse_iso, parse_local, word_count
+from crawler.sites import default_site
 
 # Text nodes holding a label, for the fallbacks after a redesign; only run when the label
 # occurs in the raw HTML at all, so ordinary pages never pay for this whole-tree search.
@@ -636,16 +637,16 @@ class ArticlePage:
 
 
 def parse_article(
-    html: str | bytes, url: str | None = None, site: str | SiteProfile = "rp"
+    html: str | bytes, url: str | None = None, site: str | SiteProfile | None = None
 ) -> ArticleRecord:
     """Parse one article page into an ArticleRecord.
 
     `html` may be text or raw bytes (decoded as in a crawl: crawler/parsers/decode.py);
     `url` is where the page was fetched (the canonical URL is used when absent); `site` names a
-    profile in config/sites/ (or is a SiteProfile built with `build_profile`). Raises ParseError
-    for input that is not a readable article page and crawler.config.ConfigError for an unknown
-    or broken profile.
+    profile in config/sites/ (default: the configured site, [crawl].site) or is a SiteProfile
+    built with `build_profile`. Raises ParseError for input that is not a readable article page
+    and crawler.config.ConfigError for an unknown or broken profile.
     """
-    profile = site if isinstance(site, SiteProfile) else load_profile(site)
+    profile = site if isinstance(site, SiteProfile) else load_profile(site or default_site())
     text, root = build_tree(html)
     return ArticlePage(text, root, profile, url).record()

@@ -20,8 +20,12 @@ def add_db_option(parser) -> None:
 
 def add_crawl_options(parser) -> None:
     add_db_option(parser)
+    parser.add_argument("--site", metavar="NAME",
+                        help="site profile to crawl (config/sites/NAME.toml); default: "
+                             "[crawl].site of config/newsmon.toml")
     parser.add_argument("--base-url", metavar="URL",
-                        help="crawl this address instead of https://www.rp.pl (e.g. a replica)")
+                        help="crawl this address instead of the profile's base_url "
+                             "(e.g. a replica or a mirror)")
     parser.add_argument("--recheck", choices=("all", "due", "none"), default="due",
                         help="re-fetch known articles: all, those due under the revisit "
                              "policy (default), or none")
@@ -74,17 +78,18 @@ def register(sub) -> None:
 
 
 def cmd_crawl(args) -> int:
-    from newsmon.crawl import run_crawl
+    from newsmon.crawl import CrawlError, run_crawl
 
     settings = dict(args.settings)
     if args.no_lock:
         settings["NEWSMON_LOCK_ENABLED"] = False
     try:
-        run = run_crawl(db=args.db, base_url=args.base_url, recheck=args.recheck,
-                        max_articles=args.max_articles, trigger=args.trigger,
-                        settings=settings)
-    except ValueError as exc:
-        raise CommandError(str(exc), EXIT_BAD_INPUT) from exc
+        # A crawl that cannot start raises ConfigError: one line, exit 2 (newsmon.cli.main).
+        run = run_crawl(db=args.db, site=args.site, base_url=args.base_url,
+                        recheck=args.recheck, max_articles=args.max_articles,
+                        trigger=args.trigger, settings=settings)
+    except CrawlError as exc:
+        raise CommandError(str(exc)) from exc
     if run is None:
         raise CommandError("the crawl did not start (see the log above)")
     if args.json:

@@ -20,7 +20,7 @@ def register(sub) -> None:
 
 def cmd_health(args) -> int:
     from crawler.config import resolve_db_url
-    from crawler.extensions import COVERAGE_FIELDS
+    from crawler.run_status import COVERAGE_FIELDS
     from newsmon.cli.output import print_json, print_table
     from storage import Archive
     from storage.query import list_runs

@@ -17,6 +17,7 @@ import sys
 from crawler.config import ConfigError
 from crawler.parsers import ParseError, load_profile, parse_article
 from crawler.parsers.decode import decode_html
+from crawler.sites import default_site
 from newsmon.cli import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, CommandError
 
 
@@ -32,7 +33,8 @@ def register(subparsers) -> None:
         "--url", help="the address the page was fetched from (default: its canonical URL)"
     )
     p.add_argument(
-        "--site", default="rp", help="site profile in config/sites/ (rp, generic; default: rp)"
+        "--site", help="site profile in config/sites/ (rp, generic; default: [crawl].site of "
+                       "config/newsmon.toml)"
     )
     p.set_defaults(handler=run)
 
@@ -46,7 +48,8 @@ def _read(path: str) -> bytes:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        load_profile(args.site)  # an unknown profile is one error, not one per file
+        site = args.site or default_site()
+        load_profile(site)  # an unknown profile is one error, not one per file
     except ConfigError as exc:
         raise CommandError(str(exc), EXIT_BAD_INPUT) from exc
     several = len(args.files) > 1
@@ -57,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         name = "<stdin>" if path == "-" else path
         try:
             decoded = decode_html(_read(path))
-            record = parse_article(decoded.text, url=args.url, site=args.site)
+            record = parse_article(decoded.text, url=args.url, site=site)
         except FileNotFoundError:
             failed += _report(name, "no such file")
             continue

@@ -90,8 +90,8 @@ def register(sub) -> None:
     p = sub.add_parser("show", help="print one article (latest or a given version)",
                        description="The record of the article's latest or given version.")
     add_db_option(p)
-    p.add_argument("article", metavar="ARTICLE",
-                   help="archive id, rp.pl id (40671561 or art40671561) or URL")
+    p.add_argument("article", metavar="ARTICLE", type=_article_ref,
+                   help="archive id, the site's article id (40671561 or art40671561) or URL")
     p.add_argument("--version", type=positive_int, metavar="N", help="version N (default: latest)")
     p.add_argument("--json", action="store_true", help="JSON output")
     p.set_defaults(handler=cmd_show)
@@ -99,7 +99,7 @@ def register(sub) -> None:
     p = sub.add_parser("versions", help="an article's version history",
                        description="Every version with when it was fetched and what changed.")
     add_db_option(p)
-    p.add_argument("article", metavar="ARTICLE", help="as for show")
+    p.add_argument("article", metavar="ARTICLE", type=_article_ref, help="as for show")
     p.add_argument("--json", action="store_true", help="JSON output")
     p.set_defaults(handler=cmd_versions)
 
@@ -109,7 +109,7 @@ def register(sub) -> None:
                     "word-level for title, lead and body. Colour on a terminal, "
                     "[-removed-]{+added+} markers when piped.")
     add_db_option(p)
-    p.add_argument("article", metavar="ARTICLE", help="as for show")
+    p.add_argument("article", metavar="ARTICLE", type=_article_ref, help="as for show")
     p.add_argument("versions", nargs="*", type=positive_int, metavar="FROM TO",
                    help="the two versions to compare")
     p.add_argument("--full", action="store_true",
@@ -161,6 +161,21 @@ def register(sub) -> None:
 
 
 # -- plumbing -------------------------------------------------------------------------------------
+
+
+def _article_ref(text: str) -> str:
+    """ARTICLE as the archive resolves it: written as the configured site writes its ids
+    ([site].id_pattern of its profile), the bare id. Without a readable profile the reference
+    goes as it is (the archive still knows ids, "art"-style prefixes and URLs)."""
+    from crawler.config import ConfigError, load_site_profile
+    from crawler.sites import default_site
+    from crawler.urls import article_ref
+
+    try:
+        pattern = load_site_profile(default_site()).get("site", {}).get("id_pattern")
+    except ConfigError:
+        return text
+    return article_ref(text, pattern)
 
 
 class _Open:

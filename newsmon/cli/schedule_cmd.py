@@ -35,11 +35,16 @@ def register(sub) -> None:
 
 
 def cmd_schedule(args) -> int:
-    from crawler.config import resolve_db_url, section
+    from crawler.config import load_site_profile, resolve_db_url, section
+    from crawler.sites import default_site
+    from crawler.urls import SiteRules
     from newsmon.scheduler import CrawlSupervisor, ScheduleOptions, run_daemon
 
     conf = section("schedule")
     db_url, _ = resolve_db_url(args.db)
+    site = args.site or default_site()
+    # Checked once here (ConfigError: exit 2) rather than failing every scheduled run.
+    SiteRules.from_profile(load_site_profile(site), args.base_url)
     cron, every = args.cron, args.every
     if cron is None and every is None:
         cron, every = conf.get("cron"), conf.get("every")
@@ -51,7 +56,7 @@ def cmd_schedule(args) -> int:
     if jitter is not None and jitter < 0:
         raise CommandError("--jitter must not be negative", EXIT_BAD_INPUT)
     options = ScheduleOptions(
-        db_url=db_url, cron=cron, every=every,
+        db_url=db_url, site=site, cron=cron, every=every,
         timezone=conf.get("timezone", "Europe/Warsaw"),
         jitter=jitter,
         misfire_grace_time=args.misfire_grace or int(conf.get("misfire_grace_time", 600)),

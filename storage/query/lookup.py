@@ -1,7 +1,8 @@
 """One article: resolving a reference to it, one of its versions, its version history.
 
-An ARTICLE reference is the site's article id ("40671561" or "art40671561"), a URL the
-article was seen under, or the archive id.
+An ARTICLE reference is the site's article id ("40671561", or with a word before it:
+"art40671561"), a URL the article was seen under, or the archive id. How a site writes its ids
+is its profile's business ([site].id_pattern): a caller holding the profile passes the bare id.
 """
 
 from __future__ import annotations
@@ -18,14 +19,17 @@ from storage.query.connection import reading
 from storage.query.errors import QueryError
 from storage.query.records import VERSION_COLUMNS, version_join
 
-_ART_ID = re.compile(r"^(?:art)?(\d+)$", re.IGNORECASE)
-_ART_IN_URL = re.compile(r"/art(\d+)(?:[-/.?#]|$)", re.IGNORECASE)
+# Site-neutral forms of an id: digits, after a word or none ("40671561", "art40671561"), as a
+# whole reference or at the start of a URL's last path segment ("art40671561-slug").
+_ID = re.compile(r"[^\W\d_]*(\d+)")
+_ID_IN_SEGMENT = re.compile(r"[^\W\d_]*(\d+)(?:[-.]|$)")
 
 
 def resolve_article(archive, ref: str | int, *, site: str | None = None) -> int:
     """The archive id of the article `ref` names: the site's article id ("40671561",
-    "art40671561"), a URL it was seen under (or any URL with /art<id> in its path), or the
-    archive id. A site article id takes precedence over an archive id of the same number.
+    "art40671561"), a URL it was seen under (or any URL whose last path segment starts with
+    the id: ".../art40671561-slug"), or the archive id. A site article id takes precedence
+    over an archive id of the same number.
     Raises QueryError when nothing or more than one article matches."""
     ref = str(ref).strip()
     if not ref:
@@ -36,7 +40,7 @@ def resolve_article(archive, ref: str | int, *, site: str | None = None) -> int:
         site_ids = list(conn.scalars(sites))
         base = select(Article.id).where(Article.site_id.in_(site_ids))
         candidates: list[int] = []
-        match = _ART_ID.match(ref)
+        match = _ID.fullmatch(ref)
         if match:
             candidates = _ids(conn, base.where(Article.article_id == match.group(1)))
             # (An archive id is a 32-bit integer on PostgreSQL: larger numbers cannot be one.)
@@ -48,7 +52,8 @@ def resolve_article(archive, ref: str | int, *, site: str | None = None) -> int:
             if not candidates:
                 candidates = _ids(conn, base.join(ArticleUrl, ArticleUrl.article_id == Article.id)
                                   .where(ArticleUrl.url == url).distinct())
-            path_id = _ART_IN_URL.search(urlsplit(url).path + "/")
+            segment = urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
+            path_id = _ID_IN_SEGMENT.match(segment)
             if not candidates and path_id:
                 candidates = _ids(conn, base.where(Article.article_id == path_id.group(1)))
         else:
