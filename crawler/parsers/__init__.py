@@ -4,8 +4,8 @@ Public API:
     parse_article(html, url=None, site=None) -> ArticleRecord
         html: str or bytes (bytes decoded as in a crawl, see decode.py);
         url: where the page was fetched (default: its canonical URL);
-        site: a profile in config/sites/<site>.toml ("rp", "generic", ...; default: the
-        configured site, [crawl].site of config/newsmon.toml).
+        site: a site profile, sites/<site>.toml ("rp", "generic", ...; default: the
+        configured site, [crawl].site of the layered configuration, crawler/config.py).
         Raises ParseError (not an article page: empty, binary, JSON, plain text, no content)
         and crawler.config.ConfigError (unknown or broken profile).
     load_profile(site) -> SiteProfile      (compiled once per process, cached)
@@ -15,8 +15,12 @@ Public API:
 Layout:
     decode.py    bytes to text (BOM, charset declarations, Polish fallbacks), shared with crawls
     document.py  the one lxml parse, head metadata (meta tags, canonical, JSON-LD), truncation
-    article.py   ArticlePage: one method per field, signals tried in order, source recorded
-    body.py      body blocks and read-more cards from the configured containers
+    page.py      what the field extractors share: scope, selector lookups, layout signature, sources
+    article.py   ArticlePage: identity, headline, lead, authors, tags; assembles the record
+    dates.py     publication and update dates
+    paywall.py   full copy, preview or cut-off page; paywall flag and percentage
+    body.py      which copy is the body, its blocks and read-more cards
+    images.py    the lead image (URL, caption, credit)
     generic.py   main-text extraction (trafilatura) when no container is recognised
     profile.py   [selectors]/[labels]/[patterns]/[body]/[paywall] of a site profile, compiled
     text.py      whitespace, visible text of an element, dates

@@ -1,5 +1,7 @@
-"""The article body: text blocks of the configured body containers, in document order, with
-the read-more cards collected as related links instead of text.
+"""The article body: which copy it is taken from (the configured containers of the full copy,
+the paywall preview, or generic main-text extraction after a redesign) and whether it is
+complete; its text blocks in document order, with the read-more cards collected as related
+links instead of text.
 
 One recursive walk per container. What to skip (ads, embeds, captions, pull quotes), which
 elements are cards and which are extra blocks is decided per element while walking: by a
@@ -11,9 +13,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
+from lxml import etree
+
+from crawler.parsers.generic import generic_blocks
+from crawler.parsers.page import FALLBACK, SELECTOR
+from crawler.parsers.paywall import PaywallFields
 from crawler.parsers.profile import SiteProfile
 from crawler.parsers.record import RelatedLink
 from crawler.parsers.text import clean, element_text
+
+_COUNT_TEXT = etree.XPath(
+    "count(//text()[contains(normalize-space(translate(., '\u00a0', ' ')), $needle)])"
+)
 
 
 @dataclass
@@ -114,3 +125,67 @@ def extract_body(containers, profile: SiteProfile, base_url: str | None) -> Body
     for container in containers:
         extractor.add_container(container)
     return extractor.result
+
+
+class BodyFields(PaywallFields):
+    def body(self, other_fields: set) -> tuple[BodyResult, bool, str | None]:
+        """(body, body_complete, source). `other_fields`: values of the header fields, which
+        generic extraction would otherwise repeat in the body."""
+        profile = self.profile
+        preview = self.preview
+        containers = self.body_containers
+        if containers:
+            result = extract_body(containers, profile, self.base_url)
+            if result.blocks:
+                return result, not self._partial_layer(), SELECTOR
+        if preview is not None:
+            # Only the preview was served (hard paywall / non-subscriber copy).
+            result = extract_body([preview], profile, self.base_url)
+            if result.blocks:
+                return result, False, SELECTOR
+        if not profile.generic_body:
+            return BodyResult(), True, None
+        result = BodyResult(related=self._loose_related())
+        seen: set[str] = set()
+        repeated = False
+        labels = tuple(v for k, v in profile.labels.items() if k in ("published", "updated"))
+        prune = [
+            x for key in ("body_skip", "related_card", "preview")
+            if (x := profile.sel(key).expression)
+        ]
+        for block in generic_blocks(self.html, self.given_url, prune):
+            if block in other_fields or (labels and block.startswith(labels)):
+                continue
+            if _is_noise(block, profile):
+                continue
+            if block in seen:
+                repeated = True
+                continue
+            seen.add(block)
+            result.blocks.append(block)
+        # With a paywall marker, the text may be only the preview. The real site sends the
+        # opening paragraphs twice when it sends the full copy (preview + full, rp-anatomy.md),
+        # so an opening paragraph found twice on the page is the sign that the full copy was
+        # there (fixture handmade-rp-redesign).
+        complete = not (self.login_prompt or self._partial_layer()) and (
+            not self._percent[1] or repeated or self._occurs_twice(result.blocks)
+        )
+        return result, complete, FALLBACK if result.blocks else None
+
+    def _loose_related(self) -> list:
+        """Read-more cards anywhere in the article when no body container was recognised."""
+        links, seen = [], set()
+        cards = self.profile.sel("related_card").union(self.scope)
+        for card in cards:
+            link = related_from_card(card, self.profile, self.base_url)
+            if link is not None and link.url not in seen:
+                seen.add(link.url)
+                links.append(link)
+        return links
+
+
+    def _occurs_twice(self, blocks: list[str]) -> bool:
+        if not blocks:
+            return False
+        snippet = blocks[0][:60]
+        return _COUNT_TEXT(self.root, needle=snippet) >= 2

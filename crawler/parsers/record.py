@@ -32,7 +32,7 @@ class ArticleRecord:
     url: str
     canonical_url: str | None = None
     article_id: str | None = None
-    site: str = "rp"
+    site: str | None = None  # the profile that parsed the page (parse_article sets it)
     section: str | None = None
     title: str | None = None
     lead: str | None = None
