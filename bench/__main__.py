@@ -196,7 +196,9 @@ def main(argv: list[str] | None = None) -> int:
                                        keep_pg=keep("postgresql"))
         if not args.quick and not args.no_profile:
             _progress("crawl profile")
-            out["crawl"]["profile"] = crawl_bench.profile(1000)
+            from bench.crawl_profile import profile
+
+            out["crawl"]["profile"] = profile(1000)
     if "storage" in sections:
         from bench import storage_bench
 

@@ -11,30 +11,28 @@ generated replica served by another subprocess.
   every generated article (production follows only the news sitemap: 1,000 newest).
 - Incremental cost: a second crawl of the unchanged site with --recheck all, against the first.
 
-    python -m bench.crawl_bench serve 2000    # the replica process (used by run())
+The replica process is bench/replica_proc.py, the databases bench/databases.py, the profiled
+crawl bench/crawl_profile.py.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
-import uuid
 from pathlib import Path
 
 from bench import REPO_ROOT, row, summary
+from bench.databases import pg_available, pg_db, sqlite_db
+from bench.replica_proc import Replica
 
 TARGET_RATE = 100.0  # articles archived per second
 TARGET_RSS_GROWTH = 0.10  # peak RSS at 5,000 articles within 10% of 1,000
-PG_ADMIN_DSN = os.environ.get("NEWSMON_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
 CRAWL_SETTINGS = {
     "DOWNLOAD_DELAY": "0",
     "AUTOTHROTTLE_ENABLED": "0",
@@ -42,108 +40,6 @@ CRAWL_SETTINGS = {
     "CONCURRENT_REQUESTS_PER_DOMAIN": "16",
     "LOG_LEVEL": "WARNING",
 }
-ARTICLE_PATH = re.compile(r"^/dyplomacja/art\d+")
-
-
-# -- the replica process ---------------------------------------------------------------------
-
-def serve(n: int) -> None:
-    """Serve a generated site of `n` articles with every article page pre-rendered; print one
-    JSON line with the base URL once ready; stop when stdin closes."""
-    from email.utils import format_datetime
-
-    from tests.replica import ReplicaServer, ReplicaSite, render
-    from tests.replica.server import Response, _not_modified
-
-    class BenchServer(ReplicaServer):
-        pages: dict[str, tuple[str, object, bytes]] = {}
-        mark = 0
-
-        def respond(self, method, target, headers):
-            if target.startswith("/__bench/"):
-                return self._control(target)
-            return super().respond(method, target, headers)
-
-        def _article(self, section, aid, headers):
-            hit = self.pages.get(aid) if section == "dyplomacja" else None
-            if hit is None or not self.send_validators:
-                return super()._article(section, aid, headers)
-            etag, last_mod, body = hit
-            validators = {"ETag": etag, "Last-Modified": format_datetime(last_mod, usegmt=True)}
-            if _not_modified(headers, etag, last_mod):
-                return Response(304, b"", headers=validators)
-            return Response(200, body, headers=validators)
-
-        def _control(self, target):
-            with self._log_lock:
-                if target.startswith("/__bench/reset"):
-                    self.mark = len(self.requests)
-                recs = [r for r in self.requests[self.mark:]
-                        if not r.path.startswith("/__bench/")]
-            usage = resource.getrusage(resource.RUSAGE_SELF)
-            arts = [r for r in recs if ARTICLE_PATH.match(r.path)]
-            stats = {
-                "requests": len(recs),
-                "bytes": sum(r.bytes_sent for r in recs),
-                "article_requests": len(arts),
-                "article_200": sum(r.status == 200 for r in arts),
-                "article_304": sum(r.status == 304 for r in arts),
-                "article_bytes": sum(r.bytes_sent for r in arts),
-                "cpu_s": usage.ru_utime + usage.ru_stime,
-            }
-            return Response(200, json.dumps(stats).encode(), "application/json")
-
-    started = time.perf_counter()
-    site = ReplicaSite.generated(n) if n > 32 else ReplicaSite.default()
-    server = BenchServer(site).start()
-    pages = {}
-    for a in site.live_articles():
-        snap = a.snapshot()
-        html = render.rebase(render.article_page(site, snap), server.base_url)
-        pages[a.article_id] = (f'"{snap.fingerprint()}"', snap.last_modified,
-                               html.encode("utf-8"))
-    BenchServer.pages = pages
-    print(json.dumps({"base_url": server.base_url, "articles": len(pages),
-                      "prerender_s": round(time.perf_counter() - started, 2)}), flush=True)
-    sys.stdin.read()  # until the parent closes our stdin
-    server.stop()
-
-
-class Replica:
-    """The replica process seen from the benchmark."""
-
-    def __init__(self, n: int):
-        self.n = n
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bench.crawl_bench", "serve", str(n)],
-            cwd=REPO_ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline()
-        if not line:
-            self.proc.wait()
-            raise RuntimeError(f"the replica process for {n} articles did not start")
-        info = json.loads(line)
-        self.base_url, self.articles = info["base_url"], info["articles"]
-        self.prerender_s = info["prerender_s"]
-
-    def stats(self, reset: bool = False) -> dict:
-        path = "/__bench/reset" if reset else "/__bench/stats"
-        with urllib.request.urlopen(self.base_url + path, timeout=30) as resp:
-            return json.loads(resp.read())
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError):
-            self.proc.stdin.close()
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
 
 # -- the crawl process -----------------------------------------------------------------------
@@ -211,43 +107,6 @@ def crawl_with_server_stats(replica: Replica, db_url: str, config_dir: Path,
     result["server_cpu_share"] = result["server_cpu_s"] / total_cpu if total_cpu else 0.0
     return result
 
-
-# -- databases ---------------------------------------------------------------------------------
-
-@contextlib.contextmanager
-def sqlite_db(tmp: Path):
-    path = tmp / f"crawl-{uuid.uuid4().hex[:8]}.db"
-    try:
-        yield f"sqlite:///{path}"
-    finally:
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-
-
-def pg_available() -> str | None:
-    try:
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN_DSN, connect_timeout=3) as conn:
-            conn.execute("SELECT 1")
-    except Exception as exc:  # noqa: BLE001 - any failure means "no PostgreSQL figure"
-        return f"PostgreSQL unreachable at {PG_ADMIN_DSN}: {exc}".strip()
-    return None
-
-
-@contextlib.contextmanager
-def pg_db():
-    import psycopg
-    from sqlalchemy import make_url
-
-    name = f"newsmon_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(PG_ADMIN_DSN).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # -- the benchmark ---------------------------------------------------------------------------
@@ -394,125 +253,11 @@ def _rows(res: dict) -> list[dict]:
     return rows
 
 
-# -- where the crawl's time goes ----------------------------------------------------------
-
-def profile(n: int, top: int = 25) -> dict:
-    """One crawl of `n` articles in this process under cProfile, timed in per-thread CPU time:
-    the reactor thread (Scrapy, discovery, parsing) and the archive writer threads (versioning,
-    compression, SQL) are profiled separately, since the pipeline writes in worker threads."""
-    import cProfile
-    import pstats
-    import threading
-
-    from crawler.pipelines import ArchivePipeline
-    from newsmon.crawl import run_crawl
-
-    local, writers = threading.local(), []
-    original = ArchivePipeline._write
-
-    def profiled_write(self, ctx, item):
-        prof = getattr(local, "prof", None)
-        if prof is None:
-            prof = local.prof = cProfile.Profile(time.thread_time)
-            writers.append(prof)
-        prof.enable()
-        try:
-            return original(self, ctx, item)
-        finally:
-            prof.disable()
-
-    ArchivePipeline._write = profiled_write
-    with tempfile.TemporaryDirectory(prefix="newsmon-bench-") as tmpdir, Replica(n) as replica:
-        tmp = Path(tmpdir)
-        os.environ["NEWSMON_CONFIG_DIR"] = str(bench_config_dir(tmp))
-        settings = {k: v for k, v in CRAWL_SETTINGS.items() if k != "LOG_LEVEL"}
-        main = cProfile.Profile(time.thread_time)
-        cpu0 = time.process_time()
-        main.enable()
-        record = run_crawl(db=f"sqlite:///{tmp / 'profile.db'}", base_url=replica.base_url,
-                           settings=settings)
-        main.disable()
-        cpu = time.process_time() - cpu0
-    archived = (record or {}).get("new_versions", 0)
-    out = {"articles": archived, "process_cpu_ms_per_article": cpu / max(archived, 1) * 1e3}
-    for name, profs in (("reactor_thread", [main]), ("writer_threads", writers)):
-        if not profs:
-            continue
-        stats = pstats.Stats(*profs)
-        total = sum(v[2] for v in stats.stats.values())
-        rows = sorted(stats.stats.items(), key=lambda kv: kv[1][2], reverse=True)[:top]
-        cum = sorted(stats.stats.items(), key=lambda kv: kv[1][3], reverse=True)[:top]
-        fmt = lambda items, col: [  # noqa: E731
-            {"function": f"{_short(p)}:{ln}({fn})", "calls": v[1],
-             "ms_per_article": round(v[col] / max(archived, 1) * 1e3, 3)}
-            for (p, ln, fn), v in items]
-        out[name] = {"cpu_ms_per_article": round(total / max(archived, 1) * 1e3, 3),
-                     "own_time": fmt(rows, 2), "cumulative": fmt(cum, 3)}
-        groups: dict[str, float] = {}
-        for (path, _ln, _fn), v in stats.stats.items():
-            group = _group(path)
-            groups[group] = groups.get(group, 0.0) + v[2]
-        out[name]["own_time_by_package_ms_per_article"] = {
-            g: round(t / max(archived, 1) * 1e3, 3)
-            for g, t in sorted(groups.items(), key=lambda kv: -kv[1])}
-        parts = BREAKDOWN[name]
-        out[name]["breakdown_share"] = {
-            label: round(sum(v[3] for (p, _ln, fn), v in stats.stats.items()
-                             if fn == func and p.endswith(suffix)) / total, 3)
-            for label, (suffix, func) in parts.items()}
-    return out
-
-
-# Where a crawl's CPU goes: cumulative time of these functions as a share of their thread.
-BREAKDOWN = {
-    "reactor_thread": {
-        "spider: article callback (decode, parse, validate)": ("spiders/site.py", "parse_article"),
-        "  of which parse_article (the parser)": ("parsers/article.py", "parse_article"),
-        "spider: sitemap callbacks": ("spiders/site.py", "parse_sitemap"),
-        "  of which known_article() lookups (one query per URL)": ("storage/articles.py",
-                                                                   "known_article"),
-        "start-up: imports": ("<frozen importlib._bootstrap>", "_find_and_load"),
-    },
-    "writer_threads": {
-        "archive.record_fetch (one transaction per article)": ("storage/fetches.py",
-                                                               "record_fetch"),
-        "  raw page: hash, compress, insert": ("storage/rawpages.py", "store_raw"),
-        "  of which zstd compress": ("~", "<method 'compress' of "
-                                          "'zstandard.backend_c.ZstdCompressor' objects>"),
-        "  article row lock/insert": ("storage/articles.py", "article_for_update"),
-        "  url bookkeeping": ("storage/articles.py", "touch_url"),
-        "  INSERT .. ON CONFLICT helper": ("storage/rows.py", "insert_ignore"),
-        "  ORM flush (unit of work)": ("sqlalchemy/orm/session.py", "_flush"),
-        "  SQLite driver execute": ("~", "<method 'execute' of 'sqlite3.Cursor' objects>"),
-    },
-}
-
-
-def _group(path: str) -> str:
-    """Package a profiled function belongs to (C built-ins are charged as "builtins")."""
-    if path == "~":
-        return "builtins (C: lxml, sqlite3, zstd, json, ...)"
-    if "/site-packages/" in path:
-        return path.split("/site-packages/", 1)[1].split("/", 1)[0]
-    for own in ("crawler/parsers", "crawler", "storage", "newsmon"):
-        if f"/{own}/" in path:
-            return own
-    if "asyncio" in path:
-        return "asyncio"
-    return "python stdlib / other"
-
-
-def _short(path: str) -> str:
-    for marker in ("/site-packages/", f"{REPO_ROOT}/", "/lib/python3.11/"):
-        if marker in path:
-            return path.split(marker, 1)[1]
-    return path
-
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "serve":
-        serve(int(sys.argv[2]))
-    elif len(sys.argv) == 3 and sys.argv[1] == "profile":
+    if len(sys.argv) == 3 and sys.argv[1] == "profile":
+        from bench.crawl_profile import profile
+
         print(json.dumps(profile(int(sys.argv[2])), indent=1))
     else:
         out = run(quick="--quick" in sys.argv)

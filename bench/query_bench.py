@@ -25,9 +25,9 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from bench.databases import archive_url
 from bench.gen_archive import generate
 
-REPO = Path(__file__).resolve().parents[1]
 TARGET_P95_MS = 50.0
 TARGET_EXPORT_PER_S = 5000.0
 
@@ -66,36 +66,6 @@ def _filters():
         ("most versions", ArticleFilter(), "versions"),
         ("tag+author", ArticleFilter(tag="NATO", author="Marek Kozubal"), "newest"),
     ]
-
-
-def _pg_admin_url() -> str:
-    return (os.environ.get("NEWSMON_BENCH_PG") or os.environ.get("NEWSMON_TEST_PG")
-            or "postgresql://postgres@127.0.0.1:5432/test")
-
-
-def archive_url(backend: str, articles: int) -> str | None:
-    """Where the synthetic archive of this size lives (PostgreSQL: created if missing;
-    None when the server cannot be reached)."""
-    if backend == "sqlite":
-        path = REPO / "var" / "bench" / f"archive-{articles}.db"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return f"sqlite:///{path}"
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    admin = make_url(_pg_admin_url())
-    name = f"newsmon_bench_{articles}"
-    try:
-        dsn = admin.set(drivername="postgresql").render_as_string(hide_password=False)
-        with psycopg.connect(dsn, connect_timeout=3, autocommit=True) as conn:
-            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
-                                  (name,)).fetchone()
-            if not exists:
-                conn.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.Error as exc:
-        print(f"PostgreSQL skipped: {exc}".strip(), file=sys.stderr)
-        return None
-    return admin.set(database=name).render_as_string(hide_password=False)
 
 
 def _percentiles(samples_ms: list[float]) -> dict:
