@@ -2,10 +2,31 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from tests import pg
 from tests.replica import ReplicaServer, ReplicaSite
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_user_configuration(tmp_path_factory):
+    """The developer's own ~/.config/newsmon (the user layer of the configuration) and the
+    configuration's variables (NEWSMON_DB, NEWSMON_CONFIG_DIR, NEWSMON_<SECTION>__<KEY>) must
+    not change what the tests see, here or in the crawls, daemons and servers they start:
+    every test runs as a user who configured nothing."""
+    home = tmp_path_factory.mktemp("user")
+    saved = dict(os.environ)
+    configuring = [n for n in os.environ if n in ("NEWSMON_DB", "NEWSMON_CONFIG_DIR") or
+                   (n.startswith("NEWSMON_") and "__" in n)]
+    for name in configuring:
+        del os.environ[name]
+    os.environ["XDG_CONFIG_HOME"] = str(home / "config")
+    os.environ["XDG_DATA_HOME"] = str(home / "data")
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
 
 
 @pytest.fixture
