@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import random
 import sys
 import time
@@ -340,6 +341,27 @@ def _load(engine, articles: int, seed: int, batch: int, progress: bool, start: f
                       file=sys.stderr, flush=True)
     flush()
     return total_versions
+
+
+def measure_backends(backends, articles: int, measure, fields: dict,
+                     progress: bool = True) -> dict:
+    """The report of a benchmark over synthetic archives: for each backend, the archive of
+    `articles` articles (generated once, bench/databases.py says where), then
+    `measure(url, generated)` -> its figures; a backend whose server cannot be reached is
+    skipped. `fields` go into the report beside date, machine and the load averages."""
+    from bench.databases import archive_url
+
+    report: dict = {"date": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "articles": articles, **fields, "machine": f"{os.cpu_count()} CPUs",
+                    "backends": {}, "load_before": round(os.getloadavg()[0], 2)}
+    for backend in backends:
+        url = archive_url(backend, articles)
+        if url is None:
+            report["backends"][backend] = {"skipped": "server unreachable"}
+            continue
+        report["backends"][backend] = measure(url, generate(url, articles, progress=progress))
+    report["load_after"] = round(os.getloadavg()[0], 2)
+    return report
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,8 +25,7 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from bench.databases import archive_url
-from bench.gen_archive import generate
+from bench.gen_archive import measure_backends
 
 TARGET_P95_MS = 50.0
 TARGET_EXPORT_PER_S = 5000.0
@@ -167,21 +166,12 @@ def run(quick: bool = False, *, articles: int | None = None, backends=("sqlite",
     {"date", "articles", "machine", "backends": {name: figures}} (see measure())."""
     articles = articles or (2000 if quick else 100_000)
     runs = runs or (60 if quick else 300)
-    report: dict = {"date": datetime.now(UTC).isoformat(timespec="seconds"),
-                    "articles": articles, "runs": runs,
-                    "machine": f"{os.cpu_count()} CPUs", "backends": {},
-                    "load_before": round(os.getloadavg()[0], 2)}
-    for backend in backends:
-        url = archive_url(backend, articles)
-        if url is None:
-            report["backends"][backend] = {"skipped": "server unreachable"}
-            continue
-        gen = generate(url, articles, progress=progress)
-        figures = measure(url, runs=runs)
-        figures["generated_seconds"] = gen["seconds"] if not gen["reused"] else None
-        report["backends"][backend] = figures
-    report["load_after"] = round(os.getloadavg()[0], 2)
-    return report
+
+    def figures(url: str, generated: dict) -> dict:
+        return {**measure(url, runs=runs),
+                "generated_seconds": None if generated["reused"] else generated["seconds"]}
+
+    return measure_backends(backends, articles, figures, {"runs": runs}, progress)
 
 
 def format_report(report: dict) -> str:

@@ -18,19 +18,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import socket
 import subprocess
 import sys
 import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
-from bench.gen_archive import generate
-from bench.query_bench import SEARCHES, archive_url
+from bench.gen_archive import measure_backends
+from bench.query_bench import SEARCHES
 
 REPO = Path(__file__).resolve().parents[1]
 TARGET_P95_MS = 100.0
@@ -184,23 +182,15 @@ def run(quick: bool = False, *, articles: int | None = None,
     {name: measure() figures or {"skipped"}}}."""
     articles = articles or (2000 if quick else 100_000)
     per_kind = per_kind or (8 if quick else 150)
-    report: dict = {"date": datetime.now(UTC).isoformat(timespec="seconds"),
-                    "articles": articles, "per_kind": per_kind, "clients": CLIENTS,
-                    "machine": f"{os.cpu_count()} CPUs", "backends": {},
-                    "load_before": round(os.getloadavg()[0], 2)}
-    for backend in backends:
-        url = archive_url(backend, articles)
-        if url is None:
-            report["backends"][backend] = {"skipped": "server unreachable"}
-            continue
-        generate(url, articles, progress=progress)
+
+    def figures(url: str, _generated: dict) -> dict:
         try:
-            report["backends"][backend] = measure(url, per_kind=per_kind,
-                                                  paths_per_kind=3 if quick else None)
+            return measure(url, per_kind=per_kind, paths_per_kind=3 if quick else None)
         except (RuntimeError, ImportError) as exc:
-            report["backends"][backend] = {"skipped": str(exc).splitlines()[0][:300]}
-    report["load_after"] = round(os.getloadavg()[0], 2)
-    return report
+            return {"skipped": str(exc).splitlines()[0][:300]}
+
+    return measure_backends(backends, articles, figures,
+                            {"per_kind": per_kind, "clients": CLIENTS}, progress)
 
 
 def format_report(report: dict) -> str:
