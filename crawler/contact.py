@@ -1,7 +1,7 @@
 """The crawler's User-Agent and the operator contact in it.
 
-Site operators must be able to reach whoever runs a crawler: `[crawl].contact` in
-config/newsmon.toml (a URL or an e-mail address) goes into the User-Agent. The project ships
+Site operators must be able to reach whoever runs a crawler: `[crawl].contact` of the
+configuration (a URL or an e-mail address) goes into the User-Agent. The project ships
 without one, so a crawl of a public site whose User-Agent names no contact (or only the
 project's placeholder address) logs a warning when the spider opens. Crawls of loopback and
 private addresses (the test replica, a local mirror) are not warned about: no third party
@@ -61,8 +61,9 @@ def contact_warning(header: str, base_url: str) -> str | None:
     if is_local_target(base_url) or user_agent_contacts(header):
         return None
     return (f"the User-Agent names no operator contact ({header!r}) while crawling "
-            f"{base_url}: set [crawl].contact in config/newsmon.toml to a URL or e-mail "
-            f"address where the site's operators can reach you")
+            f"{base_url}: set [crawl].contact (in newsmon.toml of the user or project "
+            f"configuration, `newsmon init` writes one, or NEWSMON_CRAWL__CONTACT) to a URL "
+            f"or e-mail address where the site's operators can reach you")
 
 
 class ContactCheck:

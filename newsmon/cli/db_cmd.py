@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from newsmon.cli import EXIT_FAILURE, EXIT_OK
-from newsmon.cli.crawl_cmd import add_db_option
+from newsmon.cli.args import add_command
 
 
 def register(sub) -> None:
@@ -14,23 +14,16 @@ def register(sub) -> None:
     actions = db.add_subparsers(dest="db_command", metavar="ACTION")
     actions.required = True
 
-    up = actions.add_parser("upgrade", help="create the archive or upgrade it to the latest "
-                                            "schema revision (never recreates it)")
-    add_db_option(up)
-    up.set_defaults(handler=cmd_upgrade)
-
-    cur = actions.add_parser("current", help="print the archive's schema revision")
-    add_db_option(cur)
-    cur.set_defaults(handler=cmd_current)
-
-    check = actions.add_parser(
-        "check", help="consistency check: exit 1 when a problem is found",
-        description="Every article's current version exists, version numbers are contiguous, "
-                    "no duplicate content hash per article, every version's raw page exists; "
-                    "on SQLite also PRAGMA integrity_check.")
-    add_db_option(check)
-    check.add_argument("--json", action="store_true", help="JSON output")
-    check.set_defaults(handler=cmd_check)
+    add_command(actions, "upgrade", cmd_upgrade, db=True,
+                help="create the archive or upgrade it to the latest schema revision (never "
+                     "recreates it)")
+    add_command(actions, "check", cmd_check, db=True, json="JSON output",
+                help="consistency check: exit 1 when a problem is found",
+                description="Every article's current version exists, version numbers are "
+                            "contiguous, no duplicate content hash per article, every version's "
+                            "raw page exists; on SQLite also PRAGMA integrity_check.")
+    add_command(actions, "current", cmd_current, db=True,
+                help="print the archive's schema revision")
 
 
 def cmd_upgrade(args) -> int:

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 from newsmon.cli import EXIT_FAILURE, EXIT_OK
-from newsmon.cli.crawl_cmd import add_db_option
+from newsmon.cli.args import add_command
 
 
 def register(sub) -> None:
-    p = sub.add_parser(
-        "health", help="per-field coverage of recent runs (exit 1 when degraded)",
+    p = add_command(
+        sub, "health", cmd_health, db=True, json="JSON output",
+        help="per-field coverage of recent runs (exit 1 when degraded)",
         description="Share of parsed pages that yielded each key field in the last runs. A "
-                    "run is degraded when a share drops below config/newsmon.toml "
-                    "[health].min_coverage, which is how a site redesign shows up.")
-    add_db_option(p)
+                    "run is degraded when a share drops below [health].min_coverage of the "
+                    "configuration (`newsmon info`), which is how a site redesign shows up.")
     p.add_argument("--runs", type=int, default=10, metavar="N", help="how many runs to show")
-    p.add_argument("--json", action="store_true", help="JSON output")
-    p.set_defaults(handler=cmd_health)
 
 
 def cmd_health(args) -> int:

@@ -8,7 +8,7 @@ import os
 from typing import Any
 
 from newsmon.cli import EXIT_OK
-from newsmon.cli.crawl_cmd import add_db_option
+from newsmon.cli.args import add_command
 
 # Profile tables worth showing: what the crawl fetches and how often (the selectors and text
 # patterns are the parser's business and would drown the rest).
@@ -16,14 +16,11 @@ PROFILE_TABLES = ("site", "discovery", "revisit")
 
 
 def register(sub) -> None:
-    info = sub.add_parser(
-        "info", help="print the archive, the configuration layers and each setting's source",
-        description="Show where the archive is, which configuration files and variables are in "
-                    "use (built-in < user < project < environment < command line), and every "
-                    "setting with the layer it came from.")
-    add_db_option(info)
-    info.add_argument("--json", action="store_true", help="JSON output")
-    info.set_defaults(handler=cmd_info)
+    add_command(sub, "info", cmd_info, db=True, json="JSON output",
+                help="print the archive, the configuration layers and each setting's source",
+                description="Show where the archive is, which configuration files and variables "
+                            "are in use (built-in < user < project < environment < command "
+                            "line), and every setting with the layer it came from.")
 
 
 def cmd_info(args) -> int:
@@ -46,8 +43,9 @@ def gather(db: str | None) -> dict[str, Any]:
 
     db_url, db_source = resolve_db_url(db)
     config = resolve_config()
-    site = (config.values.get("crawl") or {}).get("site") or "rp"
-    profile = resolve_site_profile(site)
+    site = (config.values.get("crawl") or {}).get("site") or None
+    # No default site: without [crawl].site there is no profile to show.
+    profile = resolve_site_profile(site) if site else None
     layers = [{"layer": layer.name,
                "directory": str(layer.directory) if layer.directory is not None else None,
                "chosen_by": layer.why,
@@ -56,17 +54,18 @@ def gather(db: str | None) -> dict[str, Any]:
     layers.append({"layer": "environment", "variables": variables})
     settings = {key: {"value": _leaf(config.values, key), "source": source}
                 for key, source in sorted(config.sources.items())}
-    profile_settings = {key: {"value": _leaf(profile.values, key), "source": source}
-                        for key, source in sorted(profile.sources.items())
-                        if key.split(".", 1)[0] in PROFILE_TABLES}
+    profile_settings = {} if profile is None else {
+        key: {"value": _leaf(profile.values, key), "source": source}
+        for key, source in sorted(profile.sources.items())
+        if key.split(".", 1)[0] in PROFILE_TABLES}
     return {
         "archive": db_url,
         "archive_source": db_source,
         "layers": layers,
         "settings": settings,
         "site": site,
-        "base_url": (profile.values.get("site") or {}).get("base_url"),
-        "site_profile_files": profile.files,
+        "base_url": (profile.values.get("site") or {}).get("base_url") if profile else None,
+        "site_profile_files": profile.files if profile else [],
         "site_profile": profile_settings,
     }
 
@@ -90,8 +89,11 @@ def print_info(info: dict[str, Any]) -> None:
         else:
             files = ", ".join(layer["files"]) or "no files"
             print(f"  {layer['layer']:12} {layer['directory']} ({layer['chosen_by']}): {files}")
-    print(f"site      {info['site']} {info['base_url']}")
-    print(f"          profile: {', '.join(info['site_profile_files'])}")
+    if info["site"] is None:
+        print("site      none configured (set [crawl].site)")
+    else:
+        print(f"site      {info['site']} {info['base_url']}")
+        print(f"          profile: {', '.join(info['site_profile_files'])}")
     rows = list(info["settings"].items())
     rows += [(f"sites/{info['site']}: {key}", entry) for key, entry in info["site_profile"].items()]
     # Source before value: long values (arrays, patterns) then cannot push it out of line.

@@ -6,11 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from newsmon.cli import EXIT_OK
+from newsmon.cli.args import add_command
 
 
 def register(sub) -> None:
-    init = sub.add_parser(
-        "init", help="write a commented newsmon.toml (and site profiles) to edit",
+    init = add_command(
+        sub, "init", cmd_init, help="write a commented newsmon.toml (and site profiles) to edit",
         description="Write DIR/newsmon.toml with every built-in setting commented out, and with "
                     "--site NAME a copy of the shipped profile as DIR/sites/NAME.toml. Existing "
                     "files are kept unless --force.")
@@ -20,7 +21,6 @@ def register(sub) -> None:
     init.add_argument("--site", action="append", default=[], metavar="NAME",
                       help="also copy the shipped site profile NAME (repeatable)")
     init.add_argument("--force", action="store_true", help="overwrite existing files")
-    init.set_defaults(handler=cmd_init)
 
 
 def cmd_init(args) -> int:

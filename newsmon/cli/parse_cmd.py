@@ -33,8 +33,8 @@ def register(subparsers) -> None:
         "--url", help="the address the page was fetched from (default: its canonical URL)"
     )
     p.add_argument(
-        "--site", help="site profile in config/sites/ (rp, generic; default: [crawl].site of "
-                       "config/newsmon.toml)"
+        "--site", help="site profile, sites/NAME.toml of the configuration (rp, generic; "
+                       "default: [crawl].site; `newsmon info` shows both)"
     )
     p.set_defaults(handler=run)
 

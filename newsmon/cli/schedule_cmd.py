@@ -11,23 +11,23 @@ from newsmon.cli.crawl_cmd import add_crawl_options
 def register(sub) -> None:
     p = sub.add_parser(
         "schedule", help="run crawls on a schedule (daemon)",
-        description="Run the crawl on the cron/interval schedule from config/newsmon.toml "
-                    "[schedule], one crawl subprocess at a time. SIGTERM/SIGINT stop it "
-                    "cleanly (exit 0).",
+        description="Run the crawl on the cron/interval schedule of the configuration's "
+                    "[schedule] table (`newsmon info`), one crawl subprocess at a time. "
+                    "SIGTERM/SIGINT stop it cleanly (exit 0).",
     )
     add_crawl_options(p)
     when = p.add_mutually_exclusive_group()
     when.add_argument("--cron", metavar="EXPR", help='crontab expression, e.g. "*/15 * * * *"')
     when.add_argument("--every", type=float, metavar="SECONDS", help="fixed interval")
-    p.add_argument("--jitter", type=float, metavar="SECONDS",
-                   help="random delay of up to this per run, capped at a tenth of the "
-                        "shortest gap between two runs")
-    p.add_argument("--timeout", type=float, metavar="SECONDS",
-                   help="stop a crawl running longer than this (SIGINT, then kill)")
-    p.add_argument("--stop-grace", type=float, metavar="SECONDS",
-                   help="seconds between SIGINT and kill when stopping a crawl")
-    p.add_argument("--misfire-grace", type=int, metavar="SECONDS",
-                   help="a run late by less than this still happens, once")
+    durations = (
+        ("--jitter", float, "random delay of up to this per run, capped at a tenth of the "
+                            "shortest gap between two runs"),
+        ("--timeout", float, "stop a crawl running longer than this (SIGINT, then kill)"),
+        ("--stop-grace", float, "seconds between SIGINT and kill when stopping a crawl"),
+        ("--misfire-grace", int, "a run late by less than this still happens, once"),
+    )
+    for flag, kind, text in durations:
+        p.add_argument(flag, type=kind, metavar="SECONDS", help=text)
     p.add_argument("--once", action="store_true",
                    help="run a single scheduled cycle and exit (for system cron)")
     p.add_argument("--log-file", metavar="PATH", help="also append the run log to this file")
