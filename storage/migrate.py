@@ -8,14 +8,11 @@ fire ON DELETE CASCADE on the rows that refer to it.
 
 from __future__ import annotations
 
+import ast
 from functools import lru_cache
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect, text
 
 from storage.db import make_engine, read_engine
 
@@ -24,7 +21,9 @@ class MigrationError(RuntimeError):
     """The schema could not be brought to the requested revision."""
 
 
-def alembic_config(connection=None) -> Config:
+def alembic_config(connection=None):
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", "storage:migrations")
     if connection is not None:
@@ -35,22 +34,37 @@ def alembic_config(connection=None) -> Config:
 _VERSIONS_DIR = Path(__file__).resolve().parent / "migrations" / "versions"
 
 
-def _scripts() -> ScriptDirectory:
-    # Archive.open asks for the head on every call: parse the scripts once, and again only
-    # when a revision file appears (a long-lived daemon must not refuse an archive that its
-    # freshly deployed crawl subprocesses have just upgraded).
-    return _parsed_scripts(_VERSIONS_DIR.stat().st_mtime_ns)
+def _scripts() -> dict[str, str | None]:
+    # Every command opens the archive and asks for the head: read the revision ids once, and
+    # again only when a revision file appears (a long-lived daemon must not refuse an archive
+    # that its freshly deployed crawl subprocesses have just upgraded).
+    return _revision_graph(_VERSIONS_DIR.stat().st_mtime_ns)
 
 
 @lru_cache(maxsize=1)
-def _parsed_scripts(_versions_mtime: int) -> ScriptDirectory:
-    return ScriptDirectory.from_config(alembic_config())
+def _revision_graph(_versions_mtime: int) -> dict[str, str | None]:
+    """{revision: down_revision} read from the scripts' two assignments, without importing
+    Alembic (with Mako and Pygments behind it, a third of a second at every start) unless
+    the schema must really change. A test checks this against Alembic's own reading."""
+    graph: dict[str, str | None] = {}
+    for script in _VERSIONS_DIR.glob("*.py"):
+        names = {}
+        for node in ast.parse(script.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(
+                    node.targets[0], ast.Name) and node.targets[0].id in ("revision",
+                                                                          "down_revision"):
+                names[node.targets[0].id] = ast.literal_eval(node.value)
+        if "revision" in names:
+            graph[names["revision"]] = names.get("down_revision")
+    return graph
 
 
 def head_revision() -> str:
-    head = _scripts().get_current_head()
-    assert head is not None
-    return head
+    graph = _scripts()
+    heads = set(graph) - set(graph.values())
+    if len(heads) != 1:
+        raise MigrationError(f"the migration scripts have {len(heads)} heads: {sorted(heads)}")
+    return heads.pop()
 
 
 def include_name(name, type_, parent_names) -> bool:
@@ -64,7 +78,7 @@ def include_name(name, type_, parent_names) -> bool:
 
 def known_revision(revision: str) -> bool:
     """Whether this code has a migration script for `revision`."""
-    return any(rev.revision == revision for rev in _scripts().walk_revisions())
+    return revision in _scripts()
 
 
 def current_revision(target: str | Engine) -> str | None:
@@ -73,7 +87,9 @@ def current_revision(target: str | Engine) -> str | None:
     try:
         # A read: on SQLite, a deferred transaction that does not queue behind writers.
         with read_engine(engine).connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision()
+            if not inspect(conn).has_table("alembic_version"):
+                return None
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
     finally:
         if owned:
             engine.dispose()
@@ -87,6 +103,8 @@ def upgrade(target: str | Engine, revision: str = "head") -> None:
     revision only after taking the lock: BEGIN IMMEDIATE on SQLite, an advisory lock taken in
     env.py on PostgreSQL. (Left to itself Alembic would commit after each revision on SQLite,
     and a second process could slip in between and apply the same revision again.)"""
+    from alembic import command
+
     engine, owned = _engine(target)
     sqlite = engine.dialect.name == "sqlite"
     try:

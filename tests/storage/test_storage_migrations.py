@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import importlib
 import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 
 import pytest
@@ -171,6 +173,29 @@ def test_script_cache_follows_new_revision_files(tmp_path, monkeypatch):
     (tmp_path / "0099_new.py").write_text("")  # a deployed revision changes the directory
     os.utime(tmp_path, ns=(1, tmp_path.stat().st_mtime_ns + 1_000_000))
     assert migrate._scripts() is not first
+
+
+def test_revision_graph_matches_alembic():
+    """The head and the known revisions are read without Alembic at start-up: they must be
+    what Alembic itself reads from the scripts."""
+    from storage import migrate
+
+    scripts = ScriptDirectory.from_config(migrate.alembic_config())
+    assert migrate.head_revision() == scripts.get_current_head()
+    assert migrate._scripts() == {rev.revision: rev.down_revision
+                                  for rev in scripts.walk_revisions()}
+    assert not migrate.known_revision("9999_from_a_newer_newsmon")
+
+
+def test_commands_that_only_read_do_not_import_alembic(tmp_path):
+    """Opening an archive that is already at the head must not pay for importing Alembic."""
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    Archive.open(url).close()
+    code = ("import sys; from storage.archive import Archive; "
+            f"Archive.open({url!r}).close(); print('alembic' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "False"
 
 
 PREVIOUS_HEAD = "0008_versions_order_index"  # before change summaries
