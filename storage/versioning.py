@@ -178,24 +178,21 @@ def _percent(value: Any) -> int | None:
         return None
 
 
+# How each hashed field is normalised (a field of HASHED_FIELDS missing here fails loudly).
+_NORMALISERS = {
+    "title": normalise_text, "lead": normalise_text, "body": normalise_body,
+    "authors": _text_list, "published_at": _instant_text, "updated_at": _instant_text,
+    "section": normalise_text, "tags": _text_list, "image": _image, "related": _related,
+    "paywalled": bool, "paywall_percent": _percent,
+}
+
+
 def normalise(record: dict[str, Any]) -> dict[str, Any]:
     """The hashed fields of `record`, normalised, plus `body_complete`. Dates become UTC ISO
     strings ending in "Z". Pure: the input is not modified."""
-    return {
-        "title": normalise_text(record.get("title")),
-        "lead": normalise_text(record.get("lead")),
-        "body": normalise_body(record.get("body")),
-        "authors": _text_list(record.get("authors")),
-        "published_at": _instant_text(record.get("published_at")),
-        "updated_at": _instant_text(record.get("updated_at")),
-        "section": normalise_text(record.get("section")),
-        "tags": _text_list(record.get("tags")),
-        "image": _image(record.get("image")),
-        "related": _related(record.get("related")),
-        "paywalled": bool(record.get("paywalled")),
-        "paywall_percent": _percent(record.get("paywall_percent")),
-        "body_complete": record.get("body_complete") is not False,
-    }
+    norm = {name: _NORMALISERS[name](record.get(name)) for name in HASHED_FIELDS}
+    norm["body_complete"] = record.get("body_complete") is not False
+    return norm
 
 
 def content_hash(record: dict[str, Any], *, normalised: bool = False) -> str:

@@ -56,23 +56,19 @@ class ArticlePage(BodyFields, DateFields, ImageFields):
 
     def title(self) -> str | None:
         # Never og:title or <title>: on rp.pl both differ from the headline (social / SEO titles).
-        value = self._first_text("title", "title")
-        if value:
-            return self._set("title", value, SELECTOR)
-        value = ld_str(self.ld.get("headline"))
-        if value:
-            return self._set("title", value, JSONLD)
-        h1 = self.root.find(".//h1")
-        return self._set("title", element_text(h1) or None if h1 is not None else None, FALLBACK)
+        def h1() -> str | None:
+            el = self.root.find(".//h1")
+            return element_text(el) or None if el is not None else None
+
+        return self._first_signal(
+            "title", (SELECTOR, lambda: self._first_text("title", "title")),
+            (JSONLD, lambda: ld_str(self.ld.get("headline"))), (FALLBACK, h1))
 
     def lead(self) -> str | None:
-        value = self._first_text("lead", "lead")
-        if value:
-            return self._set("lead", value, SELECTOR)
-        value = ld_str(self.ld.get("description"))
-        if value:
-            return self._set("lead", value, JSONLD)
-        return self._set("lead", self.meta.first("description", "og:description"), META)
+        return self._first_signal(
+            "lead", (SELECTOR, lambda: self._first_text("lead", "lead")),
+            (JSONLD, lambda: ld_str(self.ld.get("description"))),
+            (META, lambda: self.meta.first("description", "og:description")))
 
     # -- people and dates ----------------------------------------------------------------------
 

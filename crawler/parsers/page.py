@@ -74,6 +74,15 @@ class PageBase:
             self.sources[name] = source
         return value
 
+    def _first_signal(self, name: str, *signals):
+        """The first non-empty value of `signals`, (source, function) pairs tried in order,
+        recorded under its source; None when none gives one."""
+        for source, get in signals:
+            value = get()
+            if value:
+                return self._set(name, value, source)
+        return None
+
     def _match(self, field: str, key: str, node=None) -> list:
         """Matches of selector `key` below `node` (default: the scope); a hit enters the layout
         signature under `field`, the field the selector is searched for."""

@@ -161,6 +161,8 @@ def snapshot(db_url: str) -> dict[str, list[tuple[int, str]]]:
 
 
 def build_baseline(server: ReplicaServer, path: Path) -> str:
+    """An archive of one clean crawl of the default site, at `path`."""
+    reset(server)
     url = f"sqlite:///{path}"
     result = crawl(server.base_url, url)
     if result.returncode != 0:

@@ -10,21 +10,7 @@ import pytest
 from storage import Archive
 from storage.query import list_fetch_events
 from tests.crawl.helpers import newsmon
-from tests.reliability.scenarios import SCENARIOS, TARGET_CASE, build_baseline, run_scenario
-from tests.replica import ReplicaServer, ReplicaSite
-
-
-@pytest.fixture(scope="module")
-def server():
-    with ReplicaServer(ReplicaSite.default()) as srv:
-        yield srv
-
-
-@pytest.fixture(scope="module")
-def baseline(server, tmp_path_factory):
-    path = tmp_path_factory.mktemp("baseline") / "baseline.db"
-    build_baseline(server, path)
-    return path
+from tests.reliability.scenarios import SCENARIOS, TARGET_CASE, run_scenario
 
 
 def _suspect_events(db_url):

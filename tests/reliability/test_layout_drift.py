@@ -15,8 +15,8 @@ from storage.models import Article, FetchEvent
 from storage.query import get_versions
 from storage.versioning import HASHED_FIELDS
 from tests.crawl.helpers import crawl
-from tests.reliability.scenarios import build_baseline, reset, snapshot
-from tests.replica import ReplicaServer, ReplicaSite
+from tests.reliability.scenarios import reset, snapshot
+from tests.replica import ReplicaSite
 
 # A restyled article header (and the known ids renamed): title, lead, byline, caption and
 # credit get new classes, the lead image's box keeps its own. The image is still found by its
@@ -39,20 +39,6 @@ def _header_restyled(site: ReplicaSite) -> None:
 
 REDESIGNS = {"every class and id renamed": _full_redesign,
              "header restyled, lead image box kept": _header_restyled}
-
-
-@pytest.fixture(scope="module")
-def server():
-    with ReplicaServer(ReplicaSite.default()) as srv:
-        yield srv
-
-
-@pytest.fixture(scope="module")
-def baseline(server, tmp_path_factory):
-    reset(server)
-    path = tmp_path_factory.mktemp("drift") / "baseline.db"
-    build_baseline(server, path)
-    return path
 
 
 @pytest.fixture

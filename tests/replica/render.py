@@ -219,21 +219,25 @@ def card_html(c: Card, n: int, gen: str) -> str:
     )
 
 
+# Blocks that are one element: kind -> (tag, class in the 2026 template, in the 2025 one).
+_ONE_ELEMENT = {
+    "p": ("p", "block--paragraph article--paragraph--text", "article--paragraph"),
+    "h2": ("h2", "block--header clear-both", "article--header"),
+    "list": ("div", "block--list clear-both", "article--list"),
+}
+
+
 def block_html(b: Block, bid: str, gen: str, n_card: int) -> str:
     new = gen == "2026"
-    if b.kind == "p":
-        cls = "block--paragraph article--paragraph--text" if new else "article--paragraph"
-        return f'<p class="articleBodyBlock {cls}" id="{bid}">{b.html}</p>'
-    if b.kind == "h2":
-        cls = "block--header clear-both" if new else "article--header"
-        return f'<h2 class="articleBodyBlock {cls}" id="{bid}">{b.html}</h2>'
+    if b.kind in _ONE_ELEMENT:
+        tag, cls_2026, cls_2025 = _ONE_ELEMENT[b.kind]
+        inner = b.html if b.kind != "list" else "<ul>" + "".join(
+            f"<li>{i}</li>" for i in b.items) + "</ul>"
+        cls = cls_2026 if new else cls_2025
+        return f'<{tag} class="articleBodyBlock {cls}" id="{bid}">{inner}</{tag}>'
     if b.kind == "question":
         return (f'<h3 class="articleBodyBlock block--question--header clear-both" id="{bid}">'
                 f"{b.html}</h3>")
-    if b.kind == "list":
-        items = "".join(f"<li>{i}</li>" for i in b.items)
-        cls = "block--list clear-both" if new else "article--list"
-        return f'<div class="articleBodyBlock {cls}" id="{bid}"><ul>{items}</ul></div>'
     if b.kind == "card":
         cls = "articleBodyBlock block--content--excerpt clear-both" if new else "articleBodyBlock"
         return f'<div class="{cls}" id="{bid}">\n{card_html(b.card, n_card, gen)}\n</div>'

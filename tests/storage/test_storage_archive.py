@@ -353,39 +353,32 @@ def _dead_pid() -> int:
     return proc.pid
 
 
-def test_lease_of_dead_process_on_this_host_is_taken_over(archive):
+def _lease_of_dead_process(archive, holder: str, host: str) -> None:
+    """An unexpired crawl lease, as a crashed crawl on `host` leaves it."""
     with archive._writer.begin() as s:
         now = datetime.now(UTC)
         s.add(
             CrawlLease(
                 name="crawl",
-                holder="crashed",
+                holder=holder,
                 pid=_dead_pid(),
-                host=archive.host,
+                host=host,
                 acquired_at=now,
                 heartbeat_at=now,
                 expires_at=now + timedelta(hours=1),
             )
         )
+
+
+def test_lease_of_dead_process_on_this_host_is_taken_over(archive):
+    _lease_of_dead_process(archive, "crashed", archive.host)
     assert archive.acquire_lease("crawl", holder="fresh", ttl=60)
     info = archive.lease_info("crawl")
     assert info["holder"] == "fresh" and info["pid"] == os.getpid()
 
 
 def test_live_lease_on_another_host_is_respected(archive):
-    with archive._writer.begin() as s:
-        now = datetime.now(UTC)
-        s.add(
-            CrawlLease(
-                name="crawl",
-                holder="elsewhere",
-                pid=_dead_pid(),
-                host="other-machine",
-                acquired_at=now,
-                heartbeat_at=now,
-                expires_at=now + timedelta(hours=1),
-            )
-        )
+    _lease_of_dead_process(archive, "elsewhere", "other-machine")
     # The pid means nothing here: only expiry frees a lease held on another machine.
     assert not archive.acquire_lease("crawl", holder="fresh", ttl=60)
 
