@@ -28,6 +28,19 @@ def summary(values, digits: int = 4) -> dict:
     }
 
 
+def percentiles(samples_ms: list[float], target_ms: float, digits: int = 2) -> dict:
+    """p50, p95 and max of latency samples, with the p95 target and p95 / target."""
+    ordered = sorted(samples_ms)
+
+    def pick(q: float) -> float:
+        return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+    p95 = pick(0.95)
+    return {"p50_ms": round(pick(0.50), digits), "p95_ms": round(p95, digits),
+            "n": len(ordered), "max_ms": round(ordered[-1], digits), "target_ms": target_ms,
+            "ratio": round(p95 / target_ms, 3)}
+
+
 def git_commit() -> str:
     """The checked-out commit, with "+dirty" when tracked files differ from it."""
     try:

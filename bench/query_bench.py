@@ -25,6 +25,7 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from bench import percentiles
 from bench.gen_archive import measure_backends
 
 TARGET_P95_MS = 50.0
@@ -68,15 +69,7 @@ def _filters():
 
 
 def _percentiles(samples_ms: list[float]) -> dict:
-    ordered = sorted(samples_ms)
-
-    def pick(q: float) -> float:
-        return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-    p95 = pick(0.95)
-    return {"p50_ms": round(pick(0.50), 2), "p95_ms": round(p95, 2), "n": len(ordered),
-            "max_ms": round(ordered[-1], 2), "target_ms": TARGET_P95_MS,
-            "ratio": round(p95 / TARGET_P95_MS, 3)}
+    return percentiles(samples_ms, TARGET_P95_MS)
 
 
 _CPU: list[float] = []  # process CPU ms of the calls _time() measured last
