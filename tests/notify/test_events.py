@@ -60,11 +60,8 @@ def test_fields_without_an_event_make_none():
 
 @pytest.fixture
 def archive(db_url):
-    arch = Archive.open(db_url)
-    try:
+    with Archive.open(db_url) as arch:
         yield arch
-    finally:
-        arch.close()
 
 
 def test_events_are_written_with_their_version(archive):

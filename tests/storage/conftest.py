@@ -21,8 +21,5 @@ def record():
 
 @pytest.fixture
 def archive(db_url):
-    arch = Archive.open(db_url)
-    try:
+    with Archive.open(db_url) as arch:
         yield arch
-    finally:
-        arch.close()
