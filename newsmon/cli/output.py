@@ -9,6 +9,8 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
+from newsmon.jsonable import json_default
+
 
 def use_colour(stream=None) -> bool:
     stream = stream or sys.stdout
@@ -57,14 +59,7 @@ def print_table(rows: Iterable[dict[str, Any]], columns: Sequence[str], title: s
 def print_json(data: Any, *, lines: bool = False) -> None:
     if lines:
         for item in data:
-            sys.stdout.write(json.dumps(item, ensure_ascii=False, default=_default) + "\n")
+            sys.stdout.write(json.dumps(item, ensure_ascii=False, default=json_default) + "\n")
     else:
-        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=_default) + "\n")
-
-
-def _default(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return str(value)
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2,
+                                    default=json_default) + "\n")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
 from typing import Any
 
 from fastapi import APIRouter, Query, Request, Response
 
+from newsmon.jsonable import json_default
 from newsmon.web.context import Context, bad_request, parse_day
 from newsmon.web.pages import diff_for
 from storage.query import (
@@ -30,17 +30,9 @@ def _ctx(request: Request) -> Context:
     return request.app.state.ctx
 
 
-def _default(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return str(value)
-
-
 def as_json(data: Any, status: int = 200) -> Response:
     """JSON as the CLI writes it (dates ISO 8601, text as is)."""
-    return Response(json.dumps(data, ensure_ascii=False, default=_default),
+    return Response(json.dumps(data, ensure_ascii=False, default=json_default),
                     status_code=status, media_type="application/json")
 
 
