@@ -3,7 +3,6 @@ and the helpers that turn bad input into a clean 400 or 404."""
 
 from __future__ import annotations
 
-import re
 import threading
 from collections import OrderedDict
 from datetime import date, datetime
@@ -12,6 +11,8 @@ from typing import Any
 from jinja2 import Environment, PackageLoader
 from markupsafe import Markup, escape
 
+from crawler.sites import id_pattern
+from crawler.urls import article_ref
 from newsmon.web import present
 from storage import Archive
 from storage.query import QueryError, diff_versions, get_version, resolve_article
@@ -21,7 +22,6 @@ from storage.query.paragraphs import collapse, paragraph_diff
 # archive text cannot contain, replaced by <mark> only after the text has been escaped.
 MARKS = ("\x02", "\x03")
 DIFF_CACHE_SIZE = 512
-_ARTICLE_REF = re.compile(r"^(?:art)?\d+$", re.IGNORECASE)
 
 
 class WebError(Exception):
@@ -91,6 +91,8 @@ class Context:
         self.archive = archive
         self.public_url = public_url.rstrip("/") if public_url else None
         self.diffs = DiffCache(archive)
+        # How the configured site writes its article ids (its profile's [site].id_pattern).
+        self.id_pattern = id_pattern()
         self.templates = Environment(loader=PackageLoader("newsmon.web", "templates"),
                                      autoescape=True, trim_blocks=True, lstrip_blocks=True)
         self.templates.filters.update(
@@ -110,12 +112,14 @@ class Context:
     # -- looking things up, with bad input as 400/404 ------------------------------------
 
     def article_id(self, ref: str) -> int:
-        """The archive id of ARTICLE (archive id, 40671561, art40671561); 404 otherwise."""
-        if not _ARTICLE_REF.match(ref or ""):
-            raise not_found(f"not an article reference: {ref!r} (expected an id such as "
-                            "40671561 or art40671561)")
+        """The archive id of ARTICLE (the site's article id, bare or written as the site writes
+        it, e.g. 40671561 or art40671561; or the archive id); 404 otherwise."""
+        bare = article_ref(ref or "", self.id_pattern)
+        if not bare.isdigit():
+            raise not_found(f"not an article reference: {ref!r} (expected an article id as the "
+                            "site writes it, or an archive id)")
         try:
-            return resolve_article(self.archive, ref)
+            return resolve_article(self.archive, bare)
         except QueryError as exc:
             raise not_found(str(exc)) from None
 
