@@ -19,7 +19,7 @@ def default_site() -> str:
     return str(site)
 
 
-def _site_table(site: str | None) -> dict:
+def site_table(site: str | None = None) -> dict:
     """[site] of a profile (default: the configured site); empty when there is none to read."""
     try:
         return load_site_profile(site or default_site()).get("site") or {}
@@ -32,12 +32,12 @@ def display_name(site: str | None) -> str:
     profile name; "newsmon" when no site is known."""
     if not site:
         return "newsmon"
-    return str(_site_table(site).get("display_name") or site)
+    return str(site_table(site).get("display_name") or site)
 
 
 def id_pattern(site: str | None = None) -> str | None:
     """The profile's `[site].id_pattern`: how the site writes its article ids."""
-    return _site_table(site).get("id_pattern")
+    return site_table(site).get("id_pattern")
 
 
 def site_article_ref(text: str, site: str | None = None) -> str:

@@ -143,6 +143,7 @@ def cmd_send(args) -> int:
 
 
 def cmd_test(args) -> int:
+    from crawler.sites import site_table
     from newsmon.notify.channels import deliver
 
     subscriptions, _ = _subscriptions()
@@ -150,10 +151,12 @@ def cmd_test(args) -> int:
     if not chosen:
         raise CommandError(f"no usable subscription named {args.name!r}", EXIT_BAD_INPUT)
     now = datetime.now(UTC)
+    site = _configured_site()
     sample = {"id": 0, "key": f"test:{int(now.timestamp())}:title_changed",
               "type": "title_changed", "occurred_at": now, "version": 2,
               "payload": {"old": "Sample headline", "new": "Sample headline, edited"},
-              "article": {"id": 0, "site": "rp", "site_id": "0", "url": "https://www.rp.pl/",
+              "article": {"id": 0, "site": site, "site_id": "0",
+                          "url": site_table(site).get("base_url") if site else None,
                           "title": "Sample headline, edited", "lead": None, "body": None,
                           "section": None, "authors": [], "tags": []}}
     result = deliver(chosen[0], sample, args.public_url)
@@ -161,3 +164,15 @@ def cmd_test(args) -> int:
         raise CommandError(f"{args.name}: {result.error}")
     print(f"{args.name}: sample message delivered")
     return EXIT_OK
+
+
+def _configured_site() -> str | None:
+    """The site the sample article is from: the configured one (none: the message names
+    newsmon)."""
+    from crawler.config import ConfigError
+    from crawler.sites import default_site
+
+    try:
+        return default_site()
+    except ConfigError:
+        return None

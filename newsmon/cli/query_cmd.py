@@ -164,18 +164,11 @@ def register(sub) -> None:
 
 
 def _article_ref(text: str) -> str:
-    """ARTICLE as the archive resolves it: written as the configured site writes its ids
-    ([site].id_pattern of its profile), the bare id. Without a readable profile the reference
-    goes as it is (the archive still knows ids, "art"-style prefixes and URLs)."""
-    from crawler.config import ConfigError, load_site_profile
-    from crawler.sites import default_site
-    from crawler.urls import article_ref
+    """ARTICLE as the archive resolves it (crawler.sites.site_article_ref: the configured
+    site's id notation becomes the bare id)."""
+    from crawler.sites import site_article_ref
 
-    try:
-        pattern = load_site_profile(default_site()).get("site", {}).get("id_pattern")
-    except ConfigError:
-        return text
-    return article_ref(text, pattern)
+    return site_article_ref(text)
 
 
 class _Open:
