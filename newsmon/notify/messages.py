@@ -10,6 +10,7 @@ import json
 from html import escape
 from typing import Any
 
+from crawler.sites import display_name
 from storage.events import EVENT_FIELDS
 from storage.worddiff import word_diff
 
@@ -68,7 +69,7 @@ def signature(secret: str, body: bytes) -> str:
 def title(event: dict[str, Any]) -> str:
     """`rp.pl · headline changed · <new headline>`."""
     article = event.get("article") or {}
-    site = {"rp": "rp.pl"}.get(article.get("site"), article.get("site") or "newsmon")
+    site = display_name(article.get("site"))  # "rp.pl", from the site profile
     parts = [site, LABELS.get(event["type"], event["type"])]
     if article.get("title"):
         parts.append(article["title"])
