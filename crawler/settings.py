@@ -1,6 +1,6 @@
 """Scrapy settings of the newsmon project (`scrapy crawl rp` and `newsmon crawl` both use
-them). Values come from config/newsmon.toml [crawl] and [health]; each can be overridden
-with -s NAME=VALUE."""
+them). Values come from [crawl] and [health] of the layered configuration (crawler/config.py);
+each can be overridden with -s NAME=VALUE."""
 
 from crawler.config import section
 from crawler.contact import user_agent
@@ -63,7 +63,7 @@ NEWSMON_TRIGGER = "manual"
 NEWSMON_LOCK_ENABLED = True
 NEWSMON_LEASE_TTL = 120
 
-# Run thresholds (crawler/run_status.py), from config/newsmon.toml; `-s` overrides them, e.g.
+# Run thresholds (crawler/run_status.py), from the configuration; `-s` overrides them, e.g.
 # -s NEWSMON_MAX_ERROR_RATIO=0 -s 'NEWSMON_MIN_COVERAGE={"title": 0.99}' (JSON, replaces the
 # whole table). A run fails when more than this share of its article fetches failed:
 NEWSMON_MAX_ERROR_RATIO = _crawl.get("max_error_ratio", 0.5)

@@ -21,8 +21,8 @@ def add_db_option(parser) -> None:
 def add_crawl_options(parser) -> None:
     add_db_option(parser)
     parser.add_argument("--site", metavar="NAME",
-                        help="site profile to crawl (config/sites/NAME.toml); default: "
-                             "[crawl].site of config/newsmon.toml")
+                        help="site profile to crawl (sites/NAME.toml of the configuration); "
+                             "default: [crawl].site (`newsmon info` shows both)")
     parser.add_argument("--base-url", metavar="URL",
                         help="crawl this address instead of the profile's base_url "
                              "(e.g. a replica or a mirror)")
