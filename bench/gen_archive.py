@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import random
 import sys
@@ -25,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from itertools import accumulate
+from pathlib import Path
 
 from sqlalchemy import event, func, select
 
@@ -364,6 +366,29 @@ def measure_backends(backends, articles: int, measure, fields: dict,
     return report
 
 
+def benchmark_main(argv: list[str] | None, doc: str, run, format_report, option: str,
+                   option_help: str) -> int:
+    """The command line of a benchmark over synthetic archives: --articles (under 10,000: a
+    smoke run), --backend, --json FILE and the benchmark's own numeric `option`, handed to
+    `run` under its name (--per-kind: per_kind)."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--articles", type=int, default=100_000,
+                        help="archive size (default 100000; under 10000: a smoke run)")
+    parser.add_argument("--backend", action="append", choices=("sqlite", "postgresql"),
+                        help="only this backend (repeatable; default both)")
+    parser.add_argument(option, type=int, help=option_help)
+    parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    args = parser.parse_args(argv)
+    own = option.lstrip("-").replace("-", "_")
+    report = run(args.articles < 10_000, articles=args.articles,
+                 backends=tuple(args.backend or ("sqlite", "postgresql")),
+                 **{own: getattr(args, own)})
+    print(format_report(report))
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2, default=str) + "\n")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=100_000)
@@ -372,7 +397,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from crawler.config import normalise_db_url
 
-    url = normalise_db_url(args.db, __import__("pathlib").Path.cwd())
+    url = normalise_db_url(args.db, Path.cwd())
     result = generate(url, args.articles, seed=args.seed)
     print(f"{url}: {result['articles']:,} articles, {result['versions']:,} versions "
           f"in {result['seconds']} s{' (reused)' if result['reused'] else ''}")

@@ -16,17 +16,14 @@ the same figures for `python -m bench`.
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import random
 import sys
 import time
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 from bench import percentiles
-from bench.gen_archive import measure_backends
+from bench.gen_archive import benchmark_main, measure_backends
 
 TARGET_P95_MS = 50.0
 TARGET_EXPORT_PER_S = 5000.0
@@ -200,22 +197,8 @@ def format_report(report: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--articles", type=int, default=100_000,
-                        help="archive size (default 100000; 2000 for a smoke run)")
-    parser.add_argument("--backend", action="append", choices=("sqlite", "postgresql"),
-                        help="only this backend (repeatable; default both)")
-    parser.add_argument("--runs", type=int, help="calls per measure (default 300, quick 60)")
-    parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
-    args = parser.parse_args(argv)
-    quick = args.articles < 10_000
-    report = run(quick, articles=args.articles, backends=tuple(args.backend or
-                                                              ("sqlite", "postgresql")),
-                 runs=args.runs)
-    print(format_report(report))
-    if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=2, default=str) + "\n")
-    return 0
+    return benchmark_main(argv, __doc__, run, format_report, "--runs",
+                          "calls per measure (default 300, quick 60)")
 
 
 if __name__ == "__main__":

@@ -16,8 +16,6 @@ conditional requests.
 
 from __future__ import annotations
 
-import argparse
-import json
 import random
 import socket
 import subprocess
@@ -27,7 +25,7 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
-from bench.gen_archive import measure_backends
+from bench.gen_archive import benchmark_main, measure_backends
 from bench.query_bench import SEARCHES
 
 REPO = Path(__file__).resolve().parents[1]
@@ -212,19 +210,8 @@ def format_report(report: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--articles", type=int, default=100_000)
-    parser.add_argument("--backend", action="append", choices=("sqlite", "postgresql"))
-    parser.add_argument("--per-kind", type=int, help="requests per kind (default 150)")
-    parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
-    args = parser.parse_args(argv)
-    report = run(args.articles < 10_000, articles=args.articles,
-                 backends=tuple(args.backend or ("sqlite", "postgresql")),
-                 per_kind=args.per_kind)
-    print(format_report(report))
-    if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=2, default=str) + "\n")
-    return 0
+    return benchmark_main(argv, __doc__, run, format_report, "--per-kind",
+                          "requests per kind (default 150)")
 
 
 if __name__ == "__main__":
