@@ -54,6 +54,9 @@ class PageBase:
         self.ld = self.meta.jsonld
         self.sources: dict[str, str] = {}
         self.layout: set[str] = set()
+        # Matches of each selector in the scope, searched once (the headline's selector is
+        # searched while choosing the scope and again for the title).
+        self._in_scope: dict[str, list] = {}
         self.scope = self._find_scope()
 
     def _find_scope(self):
@@ -64,8 +67,10 @@ class PageBase:
         scope = self.profile.sel("scope").first(self.root)
         if scope is None or scope is self.root:
             return self.root
-        if self.profile.sel("title") and self.profile.sel("title").first(scope) is None:
+        titles = self.profile.sel("title").all(scope)
+        if self.profile.sel("title") and not titles:
             return self.root
+        self._in_scope["title"] = titles
         self.layout.add("page:scope")
         return scope
 
@@ -86,7 +91,10 @@ class PageBase:
     def _match(self, field: str, key: str, node=None) -> list:
         """Matches of selector `key` below `node` (default: the scope); a hit enters the layout
         signature under `field`, the field the selector is searched for."""
-        found = self.profile.sel(key).all(self.scope if node is None else node)
+        if node is not None:
+            found = self.profile.sel(key).all(node)
+        elif (found := self._in_scope.get(key)) is None:
+            found = self._in_scope[key] = self.profile.sel(key).all(self.scope)
         if found:
             self.layout.add(f"{field}:{key}")
         return found

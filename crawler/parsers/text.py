@@ -24,6 +24,8 @@ def clean(text: str | None) -> str:
 def element_text(el, skip_tags: frozenset[str] = frozenset(), skip=None) -> str:
     """Visible text of one element: inline children joined as rendered, `<br>` as a space,
     script/style and skipped descendants (`skip`: a set of elements or a predicate) left out."""
+    if not len(el):  # no children (most paragraphs and labels): its own text is all there is
+        return clean(el.text)
     parts: list[str] = []
     if isinstance(skip, (set, frozenset)):
         skip = skip.__contains__ if skip else None
