@@ -1,13 +1,22 @@
-"""Storage cost: bytes on disk per archived version, with and without the raw HTML, and the
-raw-page compression the archive uses against plain gzip and zstd.
+"""Storage cost: bytes on disk per archived version, with and without the raw HTML, the
+raw-page compression the archive uses against plain gzip and zstd, and the CPU that alerts
+(change events and outbox rows) add to archiving an article.
 
-Two parts:
+Three parts:
 - `measure_archive(db_url)`: a real archive, the one the crawl benchmark's first crawl wrote
   (SQLite: file size after a WAL checkpoint, split by table with dbstat; PostgreSQL:
   pg_total_relation_size of every table, indexes and TOAST included).
 - `compression(pages)`: every candidate on the same replica pages. The dictionary is trained
   the way the archive trains it (on the first pages stored, storage/compression.py) and
   measured on the pages after them, never on its own training set.
+- `alerts_overhead()`: replica pages parsed and archived as two versions each (a new article,
+  then its headline and text edited: every fetch makes a version, the worst case for alerts),
+  with the alerts path (events derived in create_version, one subscription's outbox rows
+  queued after each pass, as a crawl's exit does) and without it (storage.versions'
+  record_version_events replaced by a no-op, for the benchmark only), into two archives
+  article by article, so that both see the same machine load. The added CPU is set against
+  parsing plus archiving an article, which is less than a whole crawl's CPU per article (no
+  Scrapy, no network): the share is an upper bound of what alerts add to a crawl.
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ import zstandard
 from bench import row, summary
 
 TARGET_KB_PER_VERSION = 40.0
+TARGET_ALERTS_SHARE = 0.05  # events + outbox add at most 5% to an article's CPU
 RAW_TABLES = ("raw_pages",)
 
 
@@ -147,6 +157,106 @@ def generated_pages(n: int) -> list[bytes]:
     return [site.render(a).encode("utf-8") for a in site.live_articles()[:n]]
 
 
+# -- what alerts add to archiving an article -----------------------------------------------
+
+def _parsed_pages(n: int) -> tuple[list[tuple], list[tuple], float]:
+    """(article id, url, record, raw) of `n` generated replica articles, the same edited
+    (headline and a sentence added to the text), and the parse CPU per page (ms)."""
+    from crawler.parsers import parse_article
+    from tests.replica import ReplicaSite
+
+    site = ReplicaSite.generated(max(n, 40))
+    base = "https://www.rp.pl"
+    articles = site.live_articles()[:n]
+    pages = [(a.article_id, a.url(base), site.render(a, base)) for a in articles]
+    start = time.process_time()
+    first = []
+    for article_id, url, html in pages:
+        record = parse_article(html, url=url, site="rp").to_dict()
+        record["article_id"] = article_id
+        first.append((article_id, url, record, html.encode("utf-8")))
+    parse_ms = (time.process_time() - start) / n * 1e3
+    edited = [(article_id, url, {**record, "title": f"{record['title']} (aktualizacja)",
+                                 "body": f"{record['body']}\n\nDopisek redakcji po publikacji."},
+               raw + b"<!-- edited -->") for article_id, url, record, raw in first]
+    return first, edited, parse_ms
+
+
+def _interleaved(passes: list[list[tuple]]) -> dict:
+    """Archive `passes` (one crawl run each) into two fresh SQLite archives at once, article
+    by article, one with the alerts path and one without, alternating which goes first, so
+    that the machine's load weighs on both alike. CPU seconds of each, and the events and
+    outbox rows the alerts archive made."""
+    import tempfile
+
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    from storage import Archive, versions
+    from storage.models import ChangeEvent
+    from storage.outbox import enqueue, ensure_cursors
+
+    original = versions.record_version_events
+
+    def no_events(*args, **kwargs):
+        return 0
+
+    cpu = {True: 0.0, False: 0.0}
+    queued = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        archives = {alerts: Archive.open(f"sqlite:///{tmp}/{alerts}.db")
+                    for alerts in (True, False)}
+        try:
+            with Session(archives[True].engine) as s, s.begin():
+                ensure_cursors(s, ["bench"])
+            for fetches in passes:
+                runs = {alerts: archive.start_run("rp") for alerts, archive in archives.items()}
+                for i, (article_id, url, record, raw) in enumerate(fetches):
+                    for alerts in ((True, False) if i % 2 == 0 else (False, True)):
+                        versions.record_version_events = original if alerts else no_events
+                        start = time.process_time()
+                        archives[alerts].record_fetch(runs[alerts], "rp", article_id, url,
+                                                      record, raw)
+                        cpu[alerts] += time.process_time() - start
+                versions.record_version_events = original
+                for alerts, archive in archives.items():
+                    archive.finish_run(runs[alerts], "completed")
+                start = time.process_time()  # the crawl's exit queues the outbox rows
+                with Session(archives[True].engine) as s, s.begin():
+                    queued += enqueue(s, "bench", lambda event: True, bootstrap=True,
+                                      with_text=False)
+                cpu[True] += time.process_time() - start
+            with Session(archives[True].engine) as s:
+                events = s.scalar(select(func.count()).select_from(ChangeEvent))
+        finally:
+            versions.record_version_events = original
+            for archive in archives.values():
+                archive.close()
+    return {"with": cpu[True], "without": cpu[False], "events": events, "queued": queued}
+
+
+def alerts_overhead(quick: bool = False) -> dict:
+    """CPU per archived article with and without events + outbox, interleaved (see the
+    module's docstring), over several rounds of fresh archives."""
+    n, rounds = (40, 2) if quick else (300, 5)
+    first, edited, parse_ms = _parsed_pages(n)
+    fetches = 2 * n
+    with_ms, without_ms, shares, made = [], [], [], {}
+    for _ in range(rounds):
+        measured = _interleaved([first, edited])
+        made = {"events": measured["events"], "outbox_rows": measured["queued"]}
+        with_ms.append(measured["with"] / fetches * 1e3)
+        without_ms.append(measured["without"] / fetches * 1e3)
+        shares.append((with_ms[-1] - without_ms[-1]) / (parse_ms + without_ms[-1]))
+    added = [w - o for w, o in zip(with_ms, without_ms, strict=True)]
+    return {"articles": n, "fetches": fetches, "rounds": rounds, **made,
+            "parse_ms_per_page": round(parse_ms, 3),
+            "archive_ms_with_alerts": summary(with_ms, 3),
+            "archive_ms_without_alerts": summary(without_ms, 3),
+            "added_ms_per_article": summary(added, 3),
+            "share_of_parse_and_archive": summary(shares, 4)}
+
+
 def run(quick: bool = False, archives: dict | None = None) -> dict:
     """archives: backend -> measure_archive() of a crawled archive (python -m bench passes
     the crawl benchmark's); without them only the compression candidates are measured."""
@@ -187,6 +297,15 @@ def run(quick: bool = False, archives: dict | None = None) -> dict:
         rows.append(row("storage", "est. KB/version with the chosen compression (sqlite)",
                         {"median": est}, "KB", f"<= {TARGET_KB_PER_VERSION:g}",
                         est <= TARGET_KB_PER_VERSION, 1))
+    alerts = result["alerts"] = alerts_overhead(quick)
+    share = alerts["share_of_parse_and_archive"]
+    rows.append(row("storage", f"alerts: events + outbox CPU per article, share of parse + "
+                    f"archive (SQLite, {alerts['articles']} articles x 2 versions; +"
+                    f"{alerts['added_ms_per_article']['median']:.2f} ms)",
+                    {k: None if share[k] is None else share[k] * 100
+                     for k in ("median", "min", "max")}, "%",
+                    f"<= {TARGET_ALERTS_SHARE * 100:g}",
+                    share["median"] <= TARGET_ALERTS_SHARE, 1))
     result["rows"] = rows
     return result
 

@@ -257,6 +257,7 @@ def run_daemon(options: ScheduleOptions) -> int:
         max_instances=2, coalesce=True, misfire_grace_time=options.misfire_grace_time,
         **({"next_run_time": first_run} if first_run else {}),
     )
+    add_digest_jobs(scheduler, options.db_url)
     scheduler.add_listener(lambda event: logger.warning("a scheduled run was missed"),
                            EVENT_JOB_MISSED)
     logging.getLogger("apscheduler.scheduler").addFilter(_drop_covered_fire_times)
@@ -275,6 +276,43 @@ def run_daemon(options: ScheduleOptions) -> int:
     scheduler.start()  # returns after shutdown
     logger.info("scheduler stopped")
     return 0
+
+
+def send_digest(db_url: str, subscription) -> None:
+    """The digest job of one `mode = "digest"` subscription: its pending events go out as one
+    message when their time has come (newsmon/notify/sender.py: the first cron time after
+    the oldest of them). Anything else due is left to the crawls and `notify send`."""
+    from newsmon.notify.sender import send_pending
+    from storage import Archive
+
+    try:
+        with Archive.open(db_url) as archive:
+            report = send_pending(archive.engine, [subscription])
+    except Exception:  # the daemon goes on; the events stay pending for the next sender
+        logger.exception("digest %s could not be sent", subscription.name)
+        return
+    if report.digests or report.errors:
+        logger.info("digest %s: %s", subscription.name, report.line())
+
+
+def add_digest_jobs(scheduler, db_url: str) -> list[str]:
+    """One job per digest subscription on the cron of its own, run by a worker of their own
+    (a digest never waits behind an hour-long crawl) and once at start-up, so a digest the
+    daemon slept through goes out now. Returns the subscriptions' names."""
+    from newsmon.notify.subscriptions import load_subscriptions
+
+    subscriptions, errors = load_subscriptions()
+    for error in errors:
+        logger.error("notify config error: %s", error)
+    digests = [sub for sub in subscriptions if sub.mode == "digest"]
+    if digests:
+        scheduler.add_executor(ThreadPoolExecutor(max_workers=1), "notify")
+    for sub in digests:
+        scheduler.add_job(send_digest, sub.cron_trigger(), args=[db_url, sub],
+                          id=f"digest:{sub.name}", name=f"digest {sub.name}",
+                          executor="notify", coalesce=True, misfire_grace_time=None,
+                          next_run_time=datetime.now(UTC))
+    return [sub.name for sub in digests]
 
 
 def _drop_covered_fire_times(record: logging.LogRecord) -> bool:

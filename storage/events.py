@@ -71,14 +71,35 @@ def derive_events(previous: dict[str, Any] | None, new: dict[str, Any],
     return events
 
 
-def status_event(old_status: str | None, new_status: str) -> Event | None:
+def status_event(old_status: str | None, new_status: str,
+                 payload: dict[str, Any] | None = None) -> Event | None:
     """`removed` when a live article answers 404/410 (status "gone"), `restored` when a gone
     one is back; None otherwise."""
     if new_status == "gone" and old_status != "gone":
-        return Event("removed")
+        return Event("removed", dict(payload or {}))
     if old_status == "gone" and new_status == "live":
-        return Event("restored")
+        return Event("restored", dict(payload or {}))
     return None
+
+
+# Final run statuses that mean the crawl did not do its work (an interrupted run was stopped
+# on purpose; a skipped one gave way to another crawl).
+FAILED_RUN_STATUSES = ("failed", "timed_out")
+
+
+def run_events(status: str, degraded: bool, suspect: int,
+               payload: dict[str, Any] | None = None) -> list[Event]:
+    """The operational events of a run closed with `status`: `run_failed`, `run_degraded`
+    (field coverage below its minimum, as the crawl judged it), `suspects_held` (pages held
+    back as suspect); each carries `payload` (the run's summary)."""
+    kinds = []
+    if status in FAILED_RUN_STATUSES:
+        kinds.append("run_failed")
+    if degraded:
+        kinds.append("run_degraded")
+    if suspect:
+        kinds.append("suspects_held")
+    return [Event(kind, dict(payload or {})) for kind in kinds]
 
 
 def event_key(kind: str, *, article: int | None = None, version: int | None = None,

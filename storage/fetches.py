@@ -14,6 +14,7 @@ from storage import versioning
 from storage.articles import article_for_update, find_article, touch_url
 from storage.errors import ArchiveError
 from storage.models import Article, FetchEvent
+from storage.outbox import record_status_event
 from storage.rawpages import store_raw
 from storage.rows import site_id
 from storage.runs import count_outcome
@@ -72,6 +73,7 @@ def record_fetch(
     to the event."""
     now = fetched_at or utcnow()
     article = article_for_update(s, site_id(s, site), str(article_id), url, now)
+    old_status = article.status
     current = current_version(s, article)
     decision = decide(record, current, max_body_shrink=max_body_shrink)
     if suspect_reason and decision.kind != "parse_failure":
@@ -115,6 +117,7 @@ def record_fetch(
     )
     s.add(event)
     s.flush()
+    _status_changed(s, article, old_status, event, url)  # a gone article that is back
     count_outcome(s, run_id, kind)
     return FetchOutcome(kind, version_no, decision.changed_fields, decision.reason, event.id)
 
@@ -132,11 +135,13 @@ def record_not_modified(
     """A conditional request answered 304: the article was checked and is unchanged."""
     now = fetched_at or utcnow()
     article = find_article(s, site, article_id, lock=True)
+    old_status = article.status if article is not None else None
     if article is not None:
         article.last_checked = now
         article.status = "live"
-    _log_fetch(s, run_id, article, url, status, "not_modified", now,
-               version=_version_of(article))
+    event = _log_fetch(s, run_id, article, url, status, "not_modified", now,
+                       version=_version_of(article))
+    _status_changed(s, article, old_status, event, url)
 
 
 def record_gone(
@@ -155,12 +160,14 @@ def record_gone(
     live again."""
     now = fetched_at or utcnow()
     article = find_article(s, site, article_id, lock=True)
+    old_status = article.status if article is not None else None
     if article is not None:
         article.status = "redirected" if 300 <= int(status) < 400 else "gone"
         article.last_checked = now
         article.etag = article.last_modified = None
-    _log_fetch(s, run_id, article, url, status, "gone", now, version=_version_of(article),
-               message=note)
+    event = _log_fetch(s, run_id, article, url, status, "gone", now,
+                       version=_version_of(article), message=note)
+    _status_changed(s, article, old_status, event, url)
 
 
 def record_error(
@@ -251,11 +258,26 @@ def _version_of(article: Article | None) -> int | None:
 
 def _log_fetch(s: Session, run_id: int | None, article: Article | None, url: str,
                status: int | None, outcome: str, now: datetime, *,
-               counters: dict[str, Any] | None = None, **fields: Any) -> None:
+               counters: dict[str, Any] | None = None, **fields: Any) -> FetchEvent:
     """One fetch event for an outcome that creates no version, and its run counters."""
-    s.add(FetchEvent(run_id=run_id, article_id=article.id if article else None, url=url,
-                     http_status=status, outcome=outcome, fetched_at=now, **fields))
+    event = FetchEvent(run_id=run_id, article_id=article.id if article else None, url=url,
+                       http_status=status, outcome=outcome, fetched_at=now, **fields)
+    s.add(event)
     count_outcome(s, run_id, outcome, **(counters or {}))
+    return event
+
+
+def _status_changed(s: Session, article: Article | None, old_status: str | None,
+                    event: FetchEvent, url: str) -> None:
+    """The removed/restored event of a fetch that moved the article's status (none when it
+    did not), in the fetch's transaction and keyed by its fetch event."""
+    if article is None or old_status == article.status:
+        return
+    if event.id is None:
+        s.flush()
+    record_status_event(s, article, old_status, article.status, event.id, event.fetched_at,
+                        {"http_status": event.http_status, "url": url,
+                         "previous_status": old_status})
 
 
 def _jsonable(value: Any) -> Any:

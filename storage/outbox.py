@@ -5,12 +5,17 @@ reach storage only as names and a match function, so no secret is ever stored.
 The life of a delivery:
 
 1. `record_version_events` writes a version's events in the version's own transaction
-   (called by storage/versions.py: create_version), so an event exists iff its version does.
+   (called by storage/versions.py: create_version), so an event exists iff its version does;
+   `record_status_event` (removed/restored) is written with the fetch that changed the
+   article's status, `record_run_events` with the run's final status.
 2. `enqueue` turns the events a subscription has not seen yet into outbox rows, one per
    matching (event, subscription), and moves the subscription's cursor past them, in one
    transaction (the cursor row is locked: FOR UPDATE on PostgreSQL, BEGIN IMMEDIATE on
    SQLite), so an event is neither skipped nor queued twice. A subscription's cursor is created
    at the newest event when it is first seen (`ensure_cursors`): history is not delivered.
+   On PostgreSQL ids are handed out at INSERT, so concurrent transactions can commit them out
+   of order; the cursor only moves up to a horizon below which every event is committed
+   (`_committed_horizon`), or an event still in flight would be passed over for ever.
 3. `claim` hands due rows to one sender (FOR UPDATE SKIP LOCKED on PostgreSQL, so two
    senders never get the same row), counting the attempt and pushing `next_attempt_at` past a
    lease: a sender killed mid-delivery leaves its rows to be claimed again after the lease
@@ -25,7 +30,8 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, insert, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from storage import events as event_types
@@ -42,6 +48,37 @@ from storage.rows import insert_ignore
 from storage.types import utcnow
 
 ENQUEUE_BATCH = 500
+# The run counters an operational event carries.
+RUN_SUMMARY = ("pages_fetched", "new_articles", "new_versions", "unchanged", "not_modified",
+               "gone", "errors", "parse_failures", "suspect")
+
+
+# Every transaction that writes events holds this PostgreSQL advisory lock shared; the fence
+# in _committed_horizon takes it exclusively for an instant. Any number for our own use.
+EVENT_WRITERS_LOCK = 0x6E6D6576  # "nmev"
+
+
+def _writing_events(s: Session) -> None:
+    """Mark this transaction as one that writes events (PostgreSQL; held until it ends)."""
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(text("SELECT pg_advisory_xact_lock_shared(:key)"),
+                  {"key": EVENT_WRITERS_LOCK})
+
+
+def _committed_horizon(s: Session) -> int | None:
+    """The newest event id below which every event is committed (None: no limit needed).
+
+    PostgreSQL: in a transaction of its own, take the writers' lock exclusively, which waits
+    for every transaction writing events to end (and holds new ones back for that instant);
+    the newest id then is a horizon no uncommitted event lies below, since ids handed out
+    later are larger. SQLite: writers are serialised (BEGIN IMMEDIATE, and so is enqueue), so
+    ids become visible in order and no horizon is needed."""
+    bind = s.get_bind()
+    if bind.dialect.name != "postgresql":
+        return None
+    with bind.engine.connect() as conn, conn.begin():
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": EVENT_WRITERS_LOCK})
+        return conn.scalar(select(func.max(ChangeEvent.id))) or 0
 
 
 def record_version_events(s: Session, article: Article, version: int,
@@ -50,12 +87,53 @@ def record_version_events(s: Session, article: Article, version: int,
     """Store the content events of `article`'s new `version` (events.derive_events over the
     normalised records and the change summary the version is stored with); their number."""
     derived = event_types.derive_events(previous, new, summary)
-    for event in derived:
-        s.add(ChangeEvent(key=event_types.event_key(event.type, article=article.id,
-                                                    version=version),
-                          type=event.type, article_id=article.id, version=version,
-                          occurred_at=occurred_at, payload=event.payload))
+    if derived:
+        _writing_events(s)
+        # A Core executemany rather than ORM objects: this runs for every version a crawl
+        # makes (see the alerts row of `python -m bench`).
+        s.execute(insert(ChangeEvent.__table__), [
+            {"key": event_types.event_key(event.type, article=article.id, version=version),
+             "type": event.type, "article_id": article.id, "version": version,
+             "occurred_at": occurred_at, "payload": event.payload} for event in derived])
     return len(derived)
+
+
+def record_status_event(s: Session, article: Article, old_status: str | None,
+                        new_status: str, fetch_event_id: int, occurred_at: datetime,
+                        payload: dict[str, Any]) -> str | None:
+    """`removed` / `restored` when the fetch `fetch_event_id` moved `article` from
+    `old_status` to `new_status` (events.status_event), in that fetch's transaction. The
+    event points at the article's current version, so filters and messages see its last
+    known title, section and authors. Returns the event type written, if any."""
+    event = event_types.status_event(old_status, new_status, payload)
+    if event is None:
+        return None
+    _writing_events(s)
+    s.add(ChangeEvent(key=event_types.event_key(event.type, article=article.id,
+                                                fetch_event=fetch_event_id),
+                      type=event.type, article_id=article.id,
+                      version=article.current_version or None, occurred_at=occurred_at,
+                      payload=event.payload))
+    return event.type
+
+
+def record_run_events(s: Session, run: CrawlRun) -> list[str]:
+    """The operational events of `run`, just closed (events.run_events): written once per run
+    and type, however often the run is closed again (the scheduler may re-close a run that
+    outlived its timeout). Returns the types."""
+    site = s.scalar(select(Site.name).where(Site.id == run.site_id))
+    payload = {"run_id": run.id, "site": site, "status": run.status, "note": run.note,
+               "degraded": bool(run.degraded), "coverage": run.coverage or {},
+               **{name: getattr(run, name) or 0 for name in RUN_SUMMARY}}
+    derived = event_types.run_events(run.status, bool(run.degraded), run.suspect or 0, payload)
+    if derived:
+        _writing_events(s)
+    for event in derived:
+        insert_ignore(s, ChangeEvent, {
+            "key": event_types.event_key(event.type, run_id=run.id), "type": event.type,
+            "article_id": None, "version": None,
+            "occurred_at": run.finished_at or utcnow(), "payload": event.payload}, ["key"])
+    return [event.type for event in derived]
 
 
 # -- subscriptions' cursors and the outbox --------------------------------------------------
@@ -84,12 +162,15 @@ def _is_bootstrap(event: dict[str, Any], window) -> bool:
     return event["occurred_at"] >= start and (end is None or event["occurred_at"] <= end)
 
 
-def _event_rows(s: Session, where, limit: int | None = None) -> list[dict[str, Any]]:
-    """Events with what filters and messages need of their article and version."""
+def _event_rows(s: Session, where, limit: int | None = None,
+                with_text: bool = False) -> list[dict[str, Any]]:
+    """Events with what filters and messages need of their article and version; the lead
+    and body (`with_text`) only for a subscription's `query`, nothing else reads them."""
+    text_columns = (ArticleVersion.lead, ArticleVersion.body) if with_text else ()
     stmt = (
         select(ChangeEvent, Article.article_id.label("site_article_id"),
                Article.url.label("article_url"), Site.name.label("site"),
-               ArticleVersion.title, ArticleVersion.lead, ArticleVersion.body,
+               ArticleVersion.title, *text_columns,
                ArticleVersion.section, ArticleVersion.authors, ArticleVersion.tags)
         .outerjoin(Article, Article.id == ChangeEvent.article_id)
         .outerjoin(Site, Site.id == Article.site_id)
@@ -108,18 +189,20 @@ def _event_rows(s: Session, where, limit: int | None = None) -> list[dict[str, A
             "payload": event.payload or {},
             "article": None if event.article_id is None else {
                 "id": event.article_id, "site": row.site, "site_id": row.site_article_id,
-                "url": row.article_url, "title": row.title, "lead": row.lead,
-                "body": row.body, "section": row.section, "authors": row.authors or [],
-                "tags": row.tags or [],
+                "url": row.article_url, "title": row.title,
+                "lead": row.lead if with_text else None,
+                "body": row.body if with_text else None,
+                "section": row.section, "authors": row.authors or [], "tags": row.tags or [],
             },
         })
     return out
 
 
 def enqueue(s: Session, name: str, matches: Callable[[dict[str, Any]], bool], *,
-            bootstrap: bool = False) -> int:
+            bootstrap: bool = False, with_text: bool = True) -> int:
     """Queue for subscription `name` every event past its cursor that `matches` (and, unless
-    `bootstrap`, that is not a new_article of the archive's first crawl); the rows queued."""
+    `bootstrap`, that is not a new_article of the archive's first crawl); the rows queued.
+    `with_text=False`: `matches` does not read the article's lead and body."""
     cursor = s.scalars(select(NotifyCursor).where(NotifyCursor.subscription == name)
                        .with_for_update()).first()
     if cursor is None:
@@ -127,20 +210,35 @@ def enqueue(s: Session, name: str, matches: Callable[[dict[str, Any]], bool], *,
         cursor = s.scalars(select(NotifyCursor).where(NotifyCursor.subscription == name)
                            .with_for_update()).one()
     window = None if bootstrap else _bootstrap_window(s)
+    horizon = _committed_horizon(s)
     queued = 0
     while True:
-        batch = _event_rows(s, ChangeEvent.id > cursor.last_event_id, ENQUEUE_BATCH)
+        where = ChangeEvent.id > cursor.last_event_id
+        if horizon is not None:
+            where = and_(where, ChangeEvent.id <= horizon)
+        batch = _event_rows(s, where, ENQUEUE_BATCH, with_text)
         if not batch:
             return queued
-        for event in batch:
-            if not _is_bootstrap(event, window) and matches(event):
-                queued += insert_ignore(
-                    s, OutboxRow, {"event_id": event["id"], "subscription": name,
-                                   "status": "pending", "attempts": 0,
-                                   "next_attempt_at": utcnow()},
-                    ["event_id", "subscription"])
+        now = utcnow()
+        queued += _queue(s, [{"event_id": event["id"], "subscription": name,
+                              "status": "pending", "attempts": 0, "next_attempt_at": now}
+                             for event in batch
+                             if not _is_bootstrap(event, window) and matches(event)])
         cursor.last_event_id = batch[-1]["id"]
         s.flush()
+
+
+def _queue(s: Session, rows: list[dict[str, Any]]) -> int:
+    """Insert outbox rows, skipping any already there; the number made. A Core executemany
+    (batched by SQLAlchemy's insertmanyvalues): a tenth of the CPU of a row-by-row insert."""
+    if not rows:
+        return 0
+    dialect = postgresql if s.get_bind().dialect.name == "postgresql" else sqlite
+    table = OutboxRow.__table__
+    stmt = (dialect.insert(table)
+            .on_conflict_do_nothing(index_elements=["event_id", "subscription"])
+            .returning(table.c.id))
+    return len(s.execute(stmt, rows).all())
 
 
 def claim(s: Session, names: Iterable[str], *, lease: timedelta, limit: int = 50,
@@ -187,6 +285,14 @@ def release(s: Session, outbox_id: int) -> None:
 def mark_failed(s: Session, outbox_id: int, error: str) -> None:
     s.execute(update(OutboxRow).where(OutboxRow.id == outbox_id)
               .values(status="failed", last_error=error[:2000]))
+
+
+def oldest_pending(s: Session, name: str) -> datetime | None:
+    """When the oldest event still pending for subscription `name` happened (a digest is
+    due at the first cron time after it)."""
+    return s.scalar(select(func.min(ChangeEvent.occurred_at))
+                    .join(OutboxRow, OutboxRow.event_id == ChangeEvent.id)
+                    .where(OutboxRow.subscription == name, OutboxRow.status == "pending"))
 
 
 def outbox_counts(s: Session) -> dict[str, dict[str, int]]:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from storage.errors import ArchiveError
 from storage.models import RUN_COUNTERS, RUN_STATUSES, RUN_TRIGGERS, CrawlRun
+from storage.outbox import record_run_events
 from storage.processes import process_gone
 from storage.rows import site_id
 from storage.types import utcnow
@@ -70,7 +71,8 @@ def finish_run(
     finished_at: datetime | None = None,
 ) -> None:
     """Close a run with its final status; `note`, `coverage` (field -> share of parsed pages)
-    and `degraded` as the crawl judged them."""
+    and `degraded` as the crawl judged them (crawler/run_status.py). The run's operational
+    events (run_failed, run_degraded, suspects_held) are written in the same transaction."""
     if status not in RUN_STATUSES or status == "running":
         raise ArchiveError(f"invalid final status {status!r}")
     run = run_for_update(s, run_id)
@@ -81,6 +83,7 @@ def finish_run(
         run.note = note
     if coverage is not None:
         run.coverage = coverage
+    record_run_events(s, run)
 
 
 def bump_run(s: Session, run_id: int | None, **deltas: Any) -> None:
@@ -150,5 +153,6 @@ def mark_interrupted_runs(
             run.finished_at = now
             why = "process gone" if dead else f"running longer than {stale_after}"
             run.note = f"{run.note}; {why}" if run.note else why
+            record_run_events(s, run)
             closed.append(run.id)
     return closed

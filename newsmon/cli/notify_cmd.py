@@ -56,6 +56,9 @@ def register(sub) -> None:
     p.add_argument("--public-url", metavar="URL", help="base of web diff links in messages")
     p.add_argument("--timeout", type=float, default=None, metavar="S",
                    help="stop after S seconds (what is left stays pending)")
+    p.add_argument("--digest", action="append", default=[], metavar="NAME",
+                   help="send digest subscription NAME's pending events now, before its "
+                        "cron time (repeatable)")
     p.set_defaults(handler=cmd_send)
     p = actions.add_parser("test", help="send a sample message through a subscription")
     p.add_argument("name", metavar="NAME")
@@ -133,11 +136,16 @@ def cmd_send(args) -> int:
     from storage import Archive
 
     subscriptions, errors = _subscriptions()
+    digests = {sub.name for sub in subscriptions if sub.mode == "digest"}
+    for name in args.digest:
+        if name not in digests:
+            raise CommandError(f"no usable digest subscription named {name!r}",
+                               EXIT_BAD_INPUT)
     db_url, _ = resolve_db_url(args.db)
     deadline = None if args.timeout is None else time.monotonic() + args.timeout
     with Archive.open(db_url) as archive:
         report = send_pending(archive.engine, subscriptions, public_url=args.public_url,
-                              deadline=deadline)
+                              deadline=deadline, force_digests=args.digest)
     print(report.line())
     return EXIT_FAILURE if errors or report.failed else EXIT_OK
 

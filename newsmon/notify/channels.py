@@ -79,9 +79,14 @@ def _retry_after(value: str | None) -> float | None:
 
 
 def post_webhook(subscription: Subscription, event: dict, public_url: str | None) -> Result:
-    body = messages.to_json(messages.webhook_document(event, public_url))
+    return _post(subscription, messages.webhook_document(event, public_url))
+
+
+def _post(subscription: Subscription, document: dict) -> Result:
+    """POST `document` as JSON, with its id as X-Newsmon-Event and the HMAC when signed."""
+    body = messages.to_json(document)
     headers = {"Content-Type": "application/json", "User-Agent": "newsmon-notify",
-               "X-Newsmon-Event": event["key"]}
+               "X-Newsmon-Event": document["id"]}
     if subscription.secret:
         headers["X-Newsmon-Signature"] = messages.signature(subscription.secret, body)
     host = urlsplit(subscription.url).hostname or ""
@@ -100,27 +105,36 @@ def post_webhook(subscription: Subscription, event: dict, public_url: str | None
         return Result(False, f"{type(reason).__name__}: {reason}")
 
 
+def _is_mail(subscription: Subscription) -> bool:
+    return subscription.url.startswith(("mailto:", "mailtos:"))
+
+
 def send_apprise(subscription: Subscription, event: dict, public_url: str | None) -> Result:
+    def body(limit):
+        if subscription.template is not None:
+            return messages.render_template(subscription.template, event, public_url), False
+        if _is_mail(subscription):
+            return messages.html_body(event, public_url), True
+        return messages.text_body(event, public_url, limit), False
+    return _notify(subscription, messages.title(event), body)
+
+
+def _notify(subscription: Subscription, title: str, body) -> Result:
+    """Send through Apprise: `body(limit)` gives the text for the service's length limit and
+    whether it is HTML."""
     import apprise
 
     service = apprise.Apprise.instantiate(subscription.url)
     if service is None:
         return Result(False, "URL not understood by Apprise")
-    limit = getattr(service, "body_maxlen", None) or None
-    if subscription.template is not None:
-        body, fmt = messages.render_template(subscription.template, event, public_url), \
-            apprise.NotifyFormat.TEXT
-    elif subscription.url.startswith(("mailto:", "mailtos:")):
-        body, fmt = messages.html_body(event, public_url), apprise.NotifyFormat.HTML
-    else:
-        body, fmt = messages.text_body(event, public_url, limit), apprise.NotifyFormat.TEXT
-    title = messages.title(event)
+    text, html = body(getattr(service, "body_maxlen", None) or None)
+    fmt = apprise.NotifyFormat.HTML if html else apprise.NotifyFormat.TEXT
     title_limit = getattr(service, "title_maxlen", None)
     if title_limit and len(title) > title_limit:
         title = title[:title_limit - 1] + "…"
     notifier = apprise.Apprise()
     notifier.add(service)
-    if notifier.notify(title=title, body=body, body_format=fmt):
+    if notifier.notify(title=title, body=text, body_format=fmt):
         return Result(True)
     return Result(False, f"{subscription.url.split(':', 1)[0]}: delivery failed "
                          "(see the log for Apprise's reason)")
@@ -130,3 +144,21 @@ def deliver(subscription: Subscription, event: dict, public_url: str | None = No
     if subscription.is_webhook:
         return post_webhook(subscription, event, public_url)
     return send_apprise(subscription, event, public_url)
+
+
+def deliver_digest(subscription: Subscription, events: list[dict],
+                   public_url: str | None = None) -> Result:
+    """Several events as one message: a JSON document listing them (webhook), or one title
+    and a body listing the changes (Apprise; a template is rendered per event)."""
+    if subscription.is_webhook:
+        return _post(subscription, messages.digest_document(subscription.name, events,
+                                                            public_url))
+
+    def body(limit):
+        if subscription.template is not None:
+            return "\n\n".join(messages.render_template(subscription.template, event,
+                                                         public_url) for event in events), False
+        if _is_mail(subscription):
+            return messages.digest_html(events, public_url), True
+        return messages.digest_text(events, public_url, limit), False
+    return _notify(subscription, messages.digest_title(events), body)

@@ -5,20 +5,26 @@ them, record the outcome. Any number of senders may run at once (crawls, the dae
 A failed delivery is retried after an exponential backoff (or the receiver's Retry-After),
 up to MAX_ATTEMPTS, then marked failed with its error. A subscription whose delivery fails
 is left alone for the rest of the pass, so a receiver that is down delays only its own rows.
+
+A digest subscription's rows wait until its time: the first cron time after the oldest of
+them. Then any sender (the daemon's digest job at that time, or a crawl or `notify send`
+after it) delivers them all as one message.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from newsmon.notify.channels import Result, deliver
+from newsmon.notify.channels import Result, deliver, deliver_digest
 from newsmon.notify.subscriptions import Subscription
 from storage import outbox
+from storage.db import read_engine
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -29,6 +35,7 @@ BACKOFF_CAP = 6 * 3600.0
 # A claimed row is not handed out again before this: longer than any delivery's timeout.
 CLAIM_LEASE = timedelta(minutes=5)
 CLAIM_BATCH = 20
+DIGEST_MAX_EVENTS = 200  # events in one digest message; more go in the next one
 
 
 def backoff(attempts: int, retry_after: float | None = None) -> float:
@@ -45,11 +52,14 @@ class SendReport:
     delivered: int = 0
     retrying: int = 0
     failed: int = 0
+    digests: int = 0  # digest messages sent (their events count in `delivered`)
     errors: list[str] = field(default_factory=list)
 
     def line(self) -> str:
-        return (f"notifications: {self.delivered} delivered, {self.retrying} to retry, "
-                f"{self.failed} failed ({self.queued} queued)")
+        digests = (f" ({self.digests} digest{'' if self.digests == 1 else 's'})"
+                   if self.digests else "")
+        return (f"notifications: {self.delivered} delivered{digests}, {self.retrying} to "
+                f"retry, {self.failed} failed ({self.queued} queued)")
 
 
 def _write(engine, work):
@@ -58,16 +68,24 @@ def _write(engine, work):
 
 
 def send_pending(engine, subscriptions: list[Subscription], *, public_url: str | None = None,
-                 deadline: float | None = None) -> SendReport:
-    """Queue and deliver everything due for the immediate-mode `subscriptions`, until done or
-    `deadline` (time.monotonic()); what is left stays pending for the next sender."""
+                 deadline: float | None = None, force_digests: Iterable[str] = (),
+                 now: datetime | None = None) -> SendReport:
+    """Queue what each of `subscriptions` has not seen yet; deliver everything due for the
+    immediate ones, and each digest whose time has come (digest_due at `now`) or that
+    `force_digests` names as one message, until done or `deadline` (time.monotonic()); what
+    is left stays pending for the next sender."""
     report = SendReport()
-    immediate = [sub for sub in subscriptions if sub.mode == "immediate"]
+    forced = set(force_digests)
     _write(engine, lambda s: outbox.ensure_cursors(s, [sub.name for sub in subscriptions]))
-    for sub in immediate:
+    for sub in subscriptions:
         report.queued += _write(engine, lambda s, sub=sub: outbox.enqueue(
-            s, sub.name, sub.matches, bootstrap=sub.bootstrap))
-    for sub in immediate:
+            s, sub.name, sub.matches, bootstrap=sub.bootstrap,
+            with_text=sub.query_tree is not None))
+    for sub in subscriptions:
+        if sub.mode == "digest":
+            if sub.name in forced or digest_due(engine, sub, now):
+                _send_digest(engine, sub, public_url, deadline, report)
+            continue
         while deadline is None or time.monotonic() < deadline:
             rows = _write(engine, lambda s, sub=sub: outbox.claim(
                 s, [sub.name], lease=CLAIM_LEASE, limit=CLAIM_BATCH))
@@ -93,7 +111,7 @@ def _deliver_rows(engine, sub, rows, public_url, deadline, report) -> bool:
             _write(engine, lambda s, row=row: outbox.mark_delivered(s, row["outbox_id"]))
             report.delivered += 1
             continue
-        _record_failure(engine, sub, row, result, report)
+        _record_failure(engine, sub, [row], result, report)
         # The rest of this batch was claimed with it: hand it back now, untried.
         for other in rows[rows.index(row) + 1:]:
             _write(engine, lambda s, other=other: outbox.release(s, other["outbox_id"]))
@@ -101,18 +119,57 @@ def _deliver_rows(engine, sub, rows, public_url, deadline, report) -> bool:
     return True
 
 
-def _record_failure(engine, sub, row, result: Result, report: SendReport) -> None:
+def digest_due(engine, sub: Subscription, now: datetime | None = None) -> bool:
+    """Whether a cron time of digest `sub` has come since its oldest pending event."""
+    with Session(read_engine(engine)) as s:
+        oldest = outbox.oldest_pending(s, sub.name)
+    if oldest is None:
+        return False
+    fire = sub.cron_trigger().get_next_fire_time(None, oldest)
+    return fire is not None and fire <= (now or utcnow())
+
+
+def _send_digest(engine, sub: Subscription, public_url, deadline, report: SendReport) -> None:
+    """Deliver `sub`'s due rows as one message (DIGEST_MAX_EVENTS at most: then the next)."""
+    while deadline is None or time.monotonic() < deadline:
+        rows = _write(engine, lambda s: outbox.claim(
+            s, [sub.name], lease=CLAIM_LEASE, limit=DIGEST_MAX_EVENTS))
+        if not rows:
+            return
+        try:
+            result = deliver_digest(sub, [row["event"] for row in rows], public_url)
+        except Exception as exc:  # a broken template or channel must not stop the others
+            result = Result(False, f"{type(exc).__name__}: {exc}")
+        if not result.ok:
+            _record_failure(engine, sub, rows, result, report)
+            return
+        _write(engine, lambda s, rows=rows: [outbox.mark_delivered(s, row["outbox_id"])
+                                             for row in rows])
+        report.delivered += len(rows)
+        report.digests += 1
+        if len(rows) < DIGEST_MAX_EVENTS:
+            return
+
+
+def _record_failure(engine, sub, rows, result: Result, report: SendReport) -> None:
+    """One failed message (of one event, or a digest of several): each row is retried after
+    its backoff, or marked failed once it used its attempts."""
     error = result.error or "delivery failed"
-    message = f"{sub.name}: {row['event']['key']}: {error}"
+    more = f" and {len(rows) - 1} more" if len(rows) > 1 else ""
+    message = f"{sub.name}: {rows[0]['event']['key']}{more}: {error}"
     report.errors.append(message)
     log.warning("notification %s", message)
-    if row["attempts"] >= MAX_ATTEMPTS:
-        _write(engine, lambda s: outbox.mark_failed(s, row["outbox_id"], error))
-        report.failed += 1
-        return
-    when: datetime = utcnow() + timedelta(seconds=backoff(row["attempts"], result.retry_after))
-    _write(engine, lambda s: outbox.mark_retry(s, row["outbox_id"], error, when))
-    report.retrying += 1
+
+    def record(s):
+        for row in rows:
+            if row["attempts"] >= MAX_ATTEMPTS:
+                outbox.mark_failed(s, row["outbox_id"], error)
+                report.failed += 1
+                continue
+            when = utcnow() + timedelta(seconds=backoff(row["attempts"], result.retry_after))
+            outbox.mark_retry(s, row["outbox_id"], error, when)
+            report.retrying += 1
+    _write(engine, record)
 
 
 # How long a crawl waits for its notifications before it exits; what is left stays pending.

@@ -23,7 +23,9 @@ from storage.textfold import fold_words
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 KEYS = {"name", "url", "events", "sections", "authors", "query", "min_body_change",
-        "paywall_threshold", "mode", "cron", "template", "secret", "bootstrap", "timeout"}
+        "paywall_threshold", "mode", "cron", "timezone", "template", "secret", "bootstrap",
+        "timeout"}
+DEFAULT_TIMEZONE = "Europe/Warsaw"
 
 
 class SubscriptionError(ValueError):
@@ -41,7 +43,8 @@ class Subscription:
     min_body_change: float | None = None  # share of the body's words (0..1)
     paywall_threshold: int | None = None  # percent
     mode: str = "immediate"
-    cron: str | None = None
+    cron: str | None = None  # digest mode: when the digest goes out, in `timezone`
+    timezone: str = DEFAULT_TIMEZONE
     template: str | None = None  # a Jinja2 file's text, overriding the message body
     secret: str | None = field(default=None, repr=False)
     bootstrap: bool = False
@@ -51,6 +54,14 @@ class Subscription:
     @property
     def is_webhook(self) -> bool:
         return urlsplit(self.url).scheme in ("http", "https")
+
+    def cron_trigger(self):
+        """The digest's APScheduler trigger (digest mode only)."""
+        from zoneinfo import ZoneInfo
+
+        from apscheduler.triggers.cron import CronTrigger
+
+        return CronTrigger.from_crontab(self.cron, timezone=ZoneInfo(self.timezone))
 
     def matches(self, event: dict[str, Any]) -> bool:
         """Whether `event` (storage.outbox's event dict) is one this subscription wants."""
@@ -136,7 +147,8 @@ def _strings(value: Any, key: str, name: str) -> tuple[str, ...]:
 
 
 def parse_subscription(table: Mapping[str, Any], env: Mapping[str, str],
-                       base: Path | None = None) -> Subscription:
+                       base: Path | None = None,
+                       timezone: str = DEFAULT_TIMEZONE) -> Subscription:
     """One `[[notify]]` table as a Subscription; SubscriptionError naming it when unusable."""
     name = table.get("name")
     if not isinstance(name, str) or not name.strip():
@@ -181,6 +193,7 @@ def parse_subscription(table: Mapping[str, Any], env: Mapping[str, str],
         raise SubscriptionError(f"subscription {name!r}: mode must be immediate or digest")
     options["mode"] = mode
     if mode == "digest":
+        options["timezone"] = _check_timezone(name, values.get("timezone", timezone))
         options["cron"] = _check_cron(name, values.get("cron"))
     if values.get("template") is not None:
         options["template"] = _check_template(name, values["template"], base)
@@ -217,6 +230,16 @@ def _check_cron(name: str, cron: Any) -> str:
     return cron
 
 
+def _check_timezone(name: str, zone: Any) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, TypeError, ValueError):
+        raise SubscriptionError(f"subscription {name!r}: unknown time zone {zone!r}") from None
+    return zone
+
+
 def _check_template(name: str, path: str, base: Path | None) -> str:
     import jinja2
 
@@ -233,8 +256,10 @@ def _check_template(name: str, path: str, base: Path | None) -> str:
 
 
 def parse_subscriptions(tables: Any, env: Mapping[str, str] | None = None,
-                        base: Path | None = None) -> tuple[list[Subscription], list[str]]:
-    """The usable subscriptions of a `notify` array and one error line per unusable one."""
+                        base: Path | None = None, timezone: str = DEFAULT_TIMEZONE,
+                        ) -> tuple[list[Subscription], list[str]]:
+    """The usable subscriptions of a `notify` array and one error line per unusable one;
+    digests' cron times are in `timezone` unless a subscription names its own."""
     env = os.environ if env is None else env
     if tables is None:
         return [], []
@@ -245,7 +270,7 @@ def parse_subscriptions(tables: Any, env: Mapping[str, str] | None = None,
         try:
             if not isinstance(table, Mapping):
                 raise SubscriptionError("a [[notify]] entry is not a table")
-            subscription = parse_subscription(table, env, base)
+            subscription = parse_subscription(table, env, base, timezone)
             if subscription.name in names:
                 raise SubscriptionError(f"subscription {subscription.name!r} is defined twice")
         except SubscriptionError as exc:
@@ -258,8 +283,10 @@ def parse_subscriptions(tables: Any, env: Mapping[str, str] | None = None,
 
 def load_subscriptions() -> tuple[list[Subscription], list[str]]:
     """The subscriptions of this process's configuration (crawler.config's layers); template
-    paths are relative to the working directory."""
+    paths are relative to the working directory, digests follow [schedule].timezone."""
     from crawler.config import load_config
 
-    return parse_subscriptions(load_config().get("notify"))
+    config = load_config()
+    zone = (config.get("schedule") or {}).get("timezone") or DEFAULT_TIMEZONE
+    return parse_subscriptions(config.get("notify"), timezone=zone)
 

@@ -13,7 +13,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class Webhook:
-    """`fail_with`: an HTTP status to answer instead of 200 (with `retry_after`), or None."""
+    """`fail_with`: an HTTP status to answer instead of 200 (with `retry_after`), or None.
+    `stall_at`: the request (0-based, counted over all of them) that is recorded and then
+    left unanswered until `release` is set (`stalled` tells it arrived). `together`: the
+    first two requests are held until both are in flight (two senders at once: one sender
+    posts one request at a time); `together.broken` tells they never were."""
 
     def __init__(self, secret: str | None = None):
         self.secret = secret
@@ -21,11 +25,23 @@ class Webhook:
         self.bad_signatures = 0
         self.fail_with: int | None = None
         self.retry_after: str | None = None
+        self.stall_at: int | None = None
+        self.stalled, self.release = threading.Event(), threading.Event()
+        self.together: threading.Barrier | None = None
+        self.requests = 0
+        lock = threading.Lock()
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with lock:
+                    index, owner.requests = owner.requests, owner.requests + 1
+                if owner.together is not None and index < 2:
+                    try:  # a safety bound, not a timing assertion: broken means "never both"
+                        owner.together.wait(timeout=120)
+                    except threading.BrokenBarrierError:
+                        pass
                 if owner.fail_with:
                     self.send_response(owner.fail_with)
                     if owner.retry_after:
@@ -43,6 +59,9 @@ class Webhook:
                         return
                 owner.received.append({"path": self.path, "headers": dict(self.headers),
                                        "json": json.loads(body)})
+                if index == owner.stall_at:
+                    owner.stalled.set()
+                    owner.release.wait(timeout=300)
                 self.send_response(200)
                 self.end_headers()
 
@@ -54,6 +73,7 @@ class Webhook:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def close(self):
+        self.release.set()
         self.server.shutdown()
         self.server.server_close()
 
