@@ -11,6 +11,9 @@ from very common to rare like in a real archive; bodies of 6-14 paragraphs (~450
 Later versions edit the previous one the way the site does: a reworded sentence, a new
 headline, an added paragraph, a paywall change, a bumped update time.
 Deterministic for a given seed.
+
+The query and web benchmarks run over these archives through `measure_backends` (one archive
+per backend, generated once) and share their command line (`benchmark_main`).
 """
 
 from __future__ import annotations
