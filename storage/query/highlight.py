@@ -3,74 +3,84 @@ text mentions the query at all (for ranking).
 
 Done in Python on the original text for both backends: the stored text is what the reader
 sees, and fetching one body per hit is cheaper than FTS5 snippet() or ts_headline (both
-re-run the match per row). The text is folded character for character (same length, so
-offsets carry over) with textfold.fold's single-letter results, and the folded query words
-are found in it as literals. (Letters folding to two, like ß -> ss, are not highlighted.)
+re-run the match per row). A character of the text matches a letter of a (folded) query word
+when textfold.fold turns it into that letter alone, case folded: each query letter becomes
+the class of its variants ("l" -> [lLłŁ...]), so the text is searched as it is, offsets and
+all, without folding it first (str.translate over a whole body cost more than the rest of
+a search). (Letters folding to two, like ß -> ss, are not highlighted.)
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
 
 from storage.query.language import words_of
-from storage.textfold import EXTRA_FOLDS, fold
+from storage.textfold import fold
 
 _WORDCHAR = re.compile(r"[^\W_]")
 
 
 @lru_cache(maxsize=1)
-def _fold_table() -> dict[int, str]:
-    # Identity entries too (Latin letters, general punctuation such as „ ” –): str.translate
-    # is twice as fast when the characters it meets are in the table.
-    table = {code: chr(code) for code in (*range(0x250), *range(0x2000, 0x2070))}
-    for code in range(0x80, 0x250):
-        folded = fold(chr(code))
-        if len(folded) == 1:
-            table[code] = folded
-    table[0x130] = "i"  # İ: the one letter whose lower() is two characters
-    return table
+def _variants() -> dict[str, str]:
+    """Each folded letter -> the characters of the Basic Multilingual Plane that fold to it
+    alone (itself included): Latin letters by textfold.fold when that gives one letter, then
+    every character by lower(). (Beyond the plane, cased letters only pair with their own
+    capitals: _letters adds those.)"""
+    found: dict[str, set[str]] = {}
+    for code in range(0x10000):
+        char = folded = chr(code)
+        if 0x80 <= code < 0x250:
+            folded = fold(char) if len(fold(char)) == 1 else char
+        if code == 0x130:
+            folded = "i"  # İ: the one letter whose lower() is two characters
+        folded = folded.lower()
+        if len(folded) == 1 and folded != char:
+            found.setdefault(folded, {folded}).add(char)
+    return {letter: "".join(sorted(chars)) for letter, chars in found.items()}
 
 
-def _fold_same_length(text: str) -> str | None:
-    folded = text.translate(_fold_table()).lower()
-    return folded if len(folded) == len(text) else None
+def _letters(word: str) -> str:
+    """`word` (folded) as a pattern over original text."""
+    variants = _variants()
+    out = []
+    for letter in word:
+        chars = variants.get(letter, letter)
+        upper = letter.upper()
+        if len(upper) == 1 and upper.lower() == letter and upper not in chars:
+            chars += upper
+        out.append(f"[{re.escape(chars)}]" if len(chars) > 1 else re.escape(chars))
+    return "".join(out)
 
 
 @lru_cache(maxsize=256)
-def _pattern_for(phrases: tuple) -> re.Pattern | None:
+def _text_pattern_for(phrases: tuple) -> re.Pattern | None:
+    """The query's phrases in the original text: each letter as the class of its variants."""
     options = []
     for phrase in phrases:
-        words = [re.escape(w) for w in phrase.words]
         tail = r"[^\W_]*" if phrase.prefix else r"(?![^\W_])"
-        options.append(r"[\W_]+".join(words) + tail)
-    # Literals first (fast scanning); the word start is checked on each match.
+        options.append(r"[\W_]+".join(_letters(w) for w in phrase.words) + tail)
     return re.compile("|".join(f"(?:{o})" for o in options)) if options else None
 
 
 def mentions(text: str | None, tree) -> bool:
-    """Whether `text` contains one of the query's positive words or phrases (for ranking:
-    a quicker fold than highlighting's, since offsets do not matter here; letters outside
-    Latin script are dropped by it)."""
-    pattern = _pattern_for(tuple(words_of(tree))) if text else None
+    """Whether `text` contains one of the query's positive words or phrases (for ranking):
+    whether highlighting would mark anything in it."""
+    return bool(text) and next(_spans(text, tree), None) is not None
+
+
+def _spans(text: str, tree):
+    pattern = _text_pattern_for(tuple(words_of(tree)))
     if pattern is None:
-        return False
-    for src, dst in EXTRA_FOLDS.items():
-        if src in text:
-            text = text.replace(src, dst)
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    return any(m.start() == 0 or not _WORDCHAR.match(folded, m.start() - 1)
-               for m in pattern.finditer(folded))
+        return
+    # (Folding keeps letters letters, so the word start can be checked on the text itself.)
+    for m in pattern.finditer(text):
+        if m.start() == 0 or not _WORDCHAR.match(text, m.start() - 1):
+            yield m.span()
 
 
 def _matches(text: str, tree) -> list[tuple[int, int]]:
-    pattern = _pattern_for(tuple(words_of(tree)))
-    folded = _fold_same_length(text) if pattern else None
-    if folded is None:
-        return []
-    return [m.span() for m in pattern.finditer(folded)
-            if m.start() == 0 or not _WORDCHAR.match(folded, m.start() - 1)]
+    return list(_spans(text, tree))
 
 
 def _mark(text: str, spans, start: int, end: int, marks) -> str:
