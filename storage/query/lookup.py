@@ -25,12 +25,19 @@ _ID = re.compile(r"[^\W\d_]*(\d+)")
 _ID_IN_SEGMENT = re.compile(r"[^\W\d_]*(\d+)(?:[-.]|$)")
 
 
-def resolve_article(archive, ref: str | int, *, site: str | None = None) -> int:
+class ArchiveId(int):
+    """An article's archive id as resolve_article found it: given back as a reference, it is
+    taken as it is (no lookup again, and never mistaken for a site's article id)."""
+
+
+def resolve_article(archive, ref: str | int, *, site: str | None = None) -> ArchiveId:
     """The archive id of the article `ref` names: the site's article id ("40671561",
     "art40671561"), a URL it was seen under (or any URL whose last path segment starts with
     the id: ".../art40671561-slug"), or the archive id. A site article id takes precedence
-    over an archive id of the same number.
-    Raises QueryError when nothing or more than one article matches."""
+    over an archive id of the same number. An ArchiveId (what this returns) is returned as it
+    is. Raises QueryError when nothing or more than one article matches."""
+    if isinstance(ref, ArchiveId):
+        return ref
     ref = str(ref).strip()
     if not ref:
         raise QueryError("empty article reference")
@@ -63,7 +70,7 @@ def resolve_article(archive, ref: str | int, *, site: str | None = None) -> int:
         raise QueryError(f"no article {ref!r} in the archive")
     if len(candidates) > 1:
         raise QueryError(f"{ref!r} matches {len(candidates)} articles (several sites?)")
-    return candidates[0]
+    return ArchiveId(candidates[0])
 
 
 def _ids(conn: Connection, query) -> list[int]:
