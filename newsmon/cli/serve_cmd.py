@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import json
+import os
 
 from newsmon.cli import EXIT_BAD_INPUT, CommandError
 from newsmon.cli.crawl_cmd import add_db_option
@@ -32,7 +34,20 @@ def register(sub) -> None:
     p.add_argument("--public-url", metavar="URL",
                    help="absolute base of the links in feeds (e.g. https://news.example.org"
                         "/newsmon when behind a proxy); default: the address requested")
+    p.add_argument("--workers", type=_workers, default=None,
+                   help="server processes (default: one per CPU core, as pages are rendered in "
+                        "Python and one process uses one core)")
     p.set_defaults(handler=cmd_serve)
+
+
+def _workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of workers: {text!r}") from None
+    if not 1 <= value <= 64:
+        raise argparse.ArgumentTypeError(f"workers must be between 1 and 64, got {value}")
+    return value
 
 
 def cmd_serve(args) -> int:
@@ -46,17 +61,25 @@ def cmd_serve(args) -> int:
     from sqlalchemy.engine import make_url
 
     from crawler.config import resolve_db_url
-    from newsmon.web import ArchiveUnavailable, create_app
+    from newsmon.web import ArchiveUnavailable
+    from newsmon.web.app import APP_SETTINGS
+    from newsmon.web.db import check_archive
 
     db_url, _ = resolve_db_url(args.db)
     if args.public_url and not args.public_url.startswith(("http://", "https://")):
         raise CommandError(f"--public-url must be an http(s) URL, got {args.public_url!r}",
                            EXIT_BAD_INPUT)
+    workers = args.workers or max(1, min(os.cpu_count() or 1, 8))
     try:
-        app = create_app(db_url, public_url=args.public_url)
+        check_archive(db_url)
     except ArchiveUnavailable as exc:
         raise CommandError(str(exc), EXIT_BAD_INPUT) from None
     shown = make_url(db_url).render_as_string(hide_password=True)
-    print(f"newsmon serve: {shown} (read-only) on http://{args.host}:{args.port}/", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    print(f"newsmon serve: {shown} (read-only) on http://{args.host}:{args.port}/"
+          f" ({workers} worker{'s' if workers > 1 else ''})", flush=True)
+    # uvicorn imports the application by name in each worker process, and each opens the
+    # archive itself; the settings travel in the environment.
+    os.environ[APP_SETTINGS] = json.dumps({"db": db_url, "public_url": args.public_url})
+    uvicorn.run("newsmon.web.app:app_from_environment", factory=True, workers=workers,
+                host=args.host, port=args.port, log_level="warning", access_log=False)
     return 0

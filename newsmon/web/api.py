@@ -58,20 +58,23 @@ def api_articles(
 @router.get("/articles/{ref}", summary="One article's record (as `newsmon show --json`)")
 def api_article(request: Request, ref: str, version: int | None = Query(None, ge=1)):
     ctx = _ctx(request)
-    return as_json(ctx.version(ctx.article_id(ref), version))
+    with ctx.reading() as db:
+        return as_json(ctx.version(ctx.article_id(ref, db), version, db))
 
 
 @router.get("/articles/{ref}/versions",
             summary="Version history (as `newsmon versions --json`, plus change_summary)")
 def api_versions(request: Request, ref: str):
     ctx = _ctx(request)
-    article = ctx.article_id(ref)
-    changes = [*list_changes(ctx.archive, article=article, limit=200)["changes"],
-               *list_changes(ctx.archive, article=article, new_articles=True, limit=1)["changes"]]
+    with ctx.reading() as db:
+        article = ctx.article_id(ref, db)
+        changes = [*list_changes(db, article=article, limit=200)["changes"],
+                   *list_changes(db, article=article, new_articles=True, limit=1)["changes"]]
+        versions = list_versions(db, article)
     summaries = {c["version"]: c["summary"] for c in changes}
     rows = [{k: r[k] for k in ("version", "fetched_at", "content_hash", "changed_fields",
                                "title")} | {"change_summary": summaries.get(r["version"])}
-            for r in list_versions(ctx.archive, article)]
+            for r in versions]
     return as_json(rows)
 
 

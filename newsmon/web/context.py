@@ -1,5 +1,6 @@
-"""What every request handler shares: the read-only archive, the templates, the diff cache,
-and the helpers that turn bad input into a clean 400 or 404."""
+"""What every request handler shares: the read-only archive, the templates, the caches (diffs
+by version pair, rendered responses by archive state), and the helpers that turn bad input
+into a clean 400 or 404."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from markupsafe import Markup, escape
 from crawler.sites import id_pattern
 from crawler.urls import article_ref
 from newsmon.web import present
+from newsmon.web.cache import ArchiveState, ResponseCache
 from storage import Archive
-from storage.query import QueryError, diff_versions, get_version, resolve_article
+from storage.query import QueryError, diff_versions, get_version, reading, resolve_article
 from storage.query.paragraphs import collapse, paragraph_diff
 
 # Highlight marks handed to the search functions: control characters that normalised
@@ -69,13 +71,14 @@ class DiffCache:
         self._entries: OrderedDict[tuple[int, int, int], dict[str, Any]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, article: int, old: int, new: int) -> dict[str, Any]:
+    def get(self, article: int, old: int, new: int, db=None) -> dict[str, Any]:
+        """The diff (computed on `db`, a connection from reading(), when given)."""
         key = (article, old, new)
         with self._lock:
             if key in self._entries:
                 self._entries.move_to_end(key)
                 return self._entries[key]
-        diff = diff_versions(self.archive, article, old, new)
+        diff = diff_versions(db if db is not None else self.archive, article, old, new)
         for entry in diff["fields"]:
             if entry["field"] == "body":
                 entry["paragraphs"] = collapse(paragraph_diff(entry["old"], entry["new"]))
@@ -93,6 +96,7 @@ class Context:
         self.diffs = DiffCache(archive)
         # How the configured site writes its article ids (its profile's [site].id_pattern).
         self.id_pattern = id_pattern()
+        self.responses = ResponseCache(ArchiveState(archive.engine))
         self.templates = Environment(loader=PackageLoader("newsmon.web", "templates"),
                                      autoescape=True, trim_blocks=True, lstrip_blocks=True)
         self.templates.filters.update(
@@ -106,25 +110,31 @@ class Context:
         address the request came to."""
         return self.public_url or str(request.base_url).rstrip("/")
 
+    def reading(self):
+        """One read-only connection (and transaction) for the several queries of a request:
+        pass it to the lookups below and to storage.query functions instead of the archive."""
+        return reading(self.archive)
+
     def render(self, name: str, **values: Any) -> str:
         return self.templates.get_template(name).render(**values)
 
     # -- looking things up, with bad input as 400/404 ------------------------------------
 
-    def article_id(self, ref: str) -> int:
+    def article_id(self, ref: str, db=None) -> int:
         """The archive id of ARTICLE (the site's article id, bare or written as the site writes
-        it, e.g. 40671561 or art40671561; or the archive id); 404 otherwise."""
+        it, e.g. 40671561 or art40671561; or the archive id); 404 otherwise. Handed back to
+        storage.query (an ArchiveId), it is not looked up again."""
         bare = article_ref(ref or "", self.id_pattern)
         if not bare.isdigit():
             raise not_found(f"not an article reference: {ref!r} (expected an article id as the "
                             "site writes it, or an archive id)")
         try:
-            return resolve_article(self.archive, bare)
+            return resolve_article(db if db is not None else self.archive, bare)
         except QueryError as exc:
             raise not_found(str(exc)) from None
 
-    def version(self, article: int, number: int | None = None) -> dict[str, Any]:
+    def version(self, article: int, number: int | None = None, db=None) -> dict[str, Any]:
         try:
-            return get_version(self.archive, article, number)
+            return get_version(db if db is not None else self.archive, article, number)
         except QueryError as exc:
             raise not_found(str(exc)) from None

@@ -38,6 +38,11 @@ def readonly_engine(url: str) -> Engine:
     return make_engine(url, connect_args={"options": "-c default_transaction_read_only=on"})
 
 
+def check_archive(url: str) -> None:
+    """Raises ArchiveUnavailable when the archive at `url` cannot be served."""
+    open_archive(url).dispose()
+
+
 def open_archive(url: str) -> Engine:
     """The read-only engine, after checking the archive is at this code's schema revision."""
     engine = readonly_engine(url)

@@ -5,7 +5,8 @@ stylesheets): old -> new for short fields, a word diff for title, lead and body.
 are URNs built from the site and version (`urn:newsmon:rp:40671561:v2`), so they survive a
 change of --public-url. Responses carry an ETag (the entries' version ids) and Last-Modified
 (the newest entry); a matching If-None-Match or If-Modified-Since gets 304 before any entry
-is rendered. Rendered entries are cached per version: a stored version never changes.
+is rendered. A feed's rows, validators and document are kept while the archive stays the same
+(newsmon/web/cache.py), and rendered entries per version.
 """
 
 from __future__ import annotations
@@ -157,48 +158,76 @@ def _conditional(request: Request, tag: str, last: datetime | None) -> dict[str,
     return headers
 
 
-def _respond(request: Request, key: str, ids: list, last: datetime | None, build) -> Response:
-    tag = hashlib.sha256(f"{key}|{ids}".encode()).hexdigest()[:32]
-    headers = _conditional(request, tag, last)
+class _Feed:
+    """One feed in one archive state: its validators, and its document once a client needed
+    it (a conditional request that matches never renders the entries)."""
+
+    def __init__(self, key: str, ids: list, last: datetime | None, build):
+        self.tag = hashlib.sha256(f"{key}|{ids}".encode()).hexdigest()[:32]
+        self.last = last
+        self._build = build
+        self._body: bytes | None = None
+
+    def body(self) -> bytes:
+        if self._body is None:
+            self._body = self._build()
+        return self._body
+
+
+def _respond(request: Request, compute) -> Response:
+    """The feed `compute()` makes (a _Feed), from the cache while the archive is unchanged,
+    as 304 or the document."""
+    ctx = _ctx(request)
+    feed = ctx.responses.get(("feed", request.url.path, request.url.query,
+                              ctx.base_url(request)), compute)
+    headers = _conditional(request, feed.tag, feed.last)
     if headers is None:
-        return Response(status_code=304, headers={"ETag": f'"{tag}"'})
-    return Response(build(), media_type=MEDIA_TYPE, headers=headers)
+        return Response(status_code=304, headers={"ETag": f'"{feed.tag}"'})
+    return Response(feed.body(), media_type=MEDIA_TYPE, headers=headers)
+
+
+def _self_url(request: Request, base: str) -> str:
+    return base + request.url.path + (f"?{request.url.query}" if request.url.query else "")
 
 
 def _changes_feed(request: Request, *, title: str, key: str, page_url: str,
                   **query: Any) -> Response:
     ctx = _ctx(request)
     base = ctx.base_url(request)
-    try:
-        changes = list_changes(ctx.archive, limit=FEED_ENTRIES, **query)["changes"]
-    except QueryError as exc:
-        raise bad_request(str(exc)) from None
-    last = present.as_datetime(changes[0]["fetched_at"]) if changes else None
+    self_url = _self_url(request, base)
 
-    def build() -> bytes:
-        entries = []
-        for change in changes:
-            labels = [present.KIND_LABELS.get(k, k) for k in present.kinds(
-                change["changed_fields"])]
-            headline = change["title"] or change["current_title"] or change["article_id"]
-            what = "new article" if change["version"] == 1 else ", ".join(labels)
-            entries.append({
-                "title": f"{headline} — {what}",
-                "id": entry_id(change["site"], change["article_id"], change["version"]),
-                "updated": change["fetched_at"],
-                "link": (f"{base}/articles/{change['id']}" if change["version"] == 1 else
-                         f"{base}/articles/{change['id']}/diff?from={change['version'] - 1}"
-                         f"&to={change['version']}"),
-                "categories": labels if change["version"] > 1 else ["new"],
-                "summary": "; ".join(present.summary_parts(change)),
-                "html": change_html(ctx, change, base),
-            })
-        return _feed_xml(title=title, feed_id=f"urn:newsmon:feed:{key}",
-                         self_url=base + request.url.path + (f"?{request.url.query}"
-                                                             if request.url.query else ""),
-                         page_url=base + page_url, updated=last, entries=entries)
+    def compute() -> _Feed:
+        try:
+            changes = list_changes(ctx.archive, limit=FEED_ENTRIES, **query)["changes"]
+        except QueryError as exc:
+            raise bad_request(str(exc)) from None
+        last = present.as_datetime(changes[0]["fetched_at"]) if changes else None
 
-    return _respond(request, key, [c["version_id"] for c in changes], last, build)
+        def build() -> bytes:
+            entries = []
+            for change in changes:
+                labels = [present.KIND_LABELS.get(k, k) for k in present.kinds(
+                    change["changed_fields"])]
+                headline = change["title"] or change["current_title"] or change["article_id"]
+                what = "new article" if change["version"] == 1 else ", ".join(labels)
+                entries.append({
+                    "title": f"{headline} — {what}",
+                    "id": entry_id(change["site"], change["article_id"], change["version"]),
+                    "updated": change["fetched_at"],
+                    "link": (f"{base}/articles/{change['id']}" if change["version"] == 1 else
+                             f"{base}/articles/{change['id']}/diff?from="
+                             f"{change['version'] - 1}&to={change['version']}"),
+                    "categories": labels if change["version"] > 1 else ["new"],
+                    "summary": "; ".join(present.summary_parts(change)),
+                    "html": change_html(ctx, change, base),
+                })
+            return _feed_xml(title=title, feed_id=f"urn:newsmon:feed:{key}",
+                             self_url=self_url, page_url=base + page_url, updated=last,
+                             entries=entries)
+
+        return _Feed(key, [c["version_id"] for c in changes], last, build)
+
+    return _respond(request, compute)
 
 
 @router.get("/feeds/changes.atom", tags=["feeds"], summary="Atom: the newest changes")
@@ -223,61 +252,74 @@ def new_feed(request: Request):
             summary="Atom: every version of one article")
 def article_feed(request: Request, ref: str):
     ctx = _ctx(request)
-    article = ctx.article_id(ref)
-    current = ctx.version(article)
-    # Changes and the first version together: one article's whole history.
-    changes = list_changes(ctx.archive, article=article, limit=FEED_ENTRIES)["changes"]
-    first = [] if len(changes) >= FEED_ENTRIES else list_changes(
-        ctx.archive, article=article, new_articles=True, limit=1)["changes"]
-    rows = changes + first
     base = ctx.base_url(request)
-    last = present.as_datetime(rows[0]["fetched_at"]) if rows else None
 
-    def build() -> bytes:
-        entries = [{
-            "title": (f"{c['title']} — " + ("first version" if c["version"] == 1 else ", ".join(
-                present.KIND_LABELS.get(k, k) for k in present.kinds(c["changed_fields"])))),
-            "id": entry_id(c["site"], c["article_id"], c["version"]),
-            "updated": c["fetched_at"],
-            "link": (f"{base}/articles/{article}" if c["version"] == 1 else
-                     f"{base}/articles/{article}/diff?from={c['version'] - 1}&to={c['version']}"),
-            "summary": "; ".join(present.summary_parts(c)),
-            "html": change_html(ctx, c, base),
-        } for c in rows]
-        return _feed_xml(title=f"newsmon: {current['title']}",
-                         feed_id=f"urn:newsmon:feed:article:{current['site']}:"
-                                 f"{current['article_id']}",
-                         self_url=f"{base}/feeds/articles/{ref}.atom",
-                         page_url=f"{base}/articles/{article}", updated=last, entries=entries)
+    def compute() -> _Feed:
+        with ctx.reading() as db:
+            article = ctx.article_id(ref, db)
+            current = ctx.version(article, db=db)
+            # Changes and the first version together: one article's whole history.
+            changes = list_changes(db, article=article, limit=FEED_ENTRIES)["changes"]
+            first = [] if len(changes) >= FEED_ENTRIES else list_changes(
+                db, article=article, new_articles=True, limit=1)["changes"]
+        rows = changes + first
+        last = present.as_datetime(rows[0]["fetched_at"]) if rows else None
 
-    return _respond(request, f"article:{article}", [c["version_id"] for c in rows], last, build)
+        def build() -> bytes:
+            entries = [{
+                "title": (f"{c['title']} — " + ("first version" if c["version"] == 1 else
+                                                ", ".join(present.KIND_LABELS.get(k, k) for k in
+                                                          present.kinds(c["changed_fields"])))),
+                "id": entry_id(c["site"], c["article_id"], c["version"]),
+                "updated": c["fetched_at"],
+                "link": (f"{base}/articles/{article}" if c["version"] == 1 else
+                         f"{base}/articles/{article}/diff?from={c['version'] - 1}"
+                         f"&to={c['version']}"),
+                "summary": "; ".join(present.summary_parts(c)),
+                "html": change_html(ctx, c, base),
+            } for c in rows]
+            return _feed_xml(title=f"newsmon: {current['title']}",
+                             feed_id=f"urn:newsmon:feed:article:{current['site']}:"
+                                     f"{current['article_id']}",
+                             self_url=f"{base}/feeds/articles/{ref}.atom",
+                             page_url=f"{base}/articles/{article}", updated=last,
+                             entries=entries)
+
+        return _Feed(f"article:{article}", [c["version_id"] for c in rows], last, build)
+
+    return _respond(request, compute)
 
 
 @router.get("/feeds/search.atom", tags=["feeds"], summary="Atom: articles matching a search")
 def search_feed(request: Request, q: str = Query(..., description="search query (CLI syntax)")):
     ctx = _ctx(request)
-    try:
-        hits = search(ctx.archive, q, limit=FEED_ENTRIES, marks=MARKS)
-    except QueryError as exc:
-        raise bad_request(str(exc)) from None
-    times = version_fetch_times(ctx.archive, [h["version_id"] for h in hits])
-    for hit in hits:
-        hit["fetched_at"] = times.get(hit["version_id"])
-    last = max((present.as_datetime(t) for t in times.values()), default=None)
     base = ctx.base_url(request)
 
-    def build() -> bytes:
-        entries = []
+    def compute() -> _Feed:
+        with ctx.reading() as db:
+            try:
+                hits = search(db, q, limit=FEED_ENTRIES, marks=MARKS)
+            except QueryError as exc:
+                raise bad_request(str(exc)) from None
+            times = version_fetch_times(db, [h["version_id"] for h in hits])
         for hit in hits:
-            link = f"{base}/articles/{hit['id']}"
-            html = ctx.render("feed_hit.html", hit=hit, link=link)
-            entries.append({"title": hit["title"] or hit["article_id"],
-                            "id": entry_id(hit["site"], hit["article_id"], hit["version"]),
-                            "updated": hit["fetched_at"], "link": link, "html": html})
-        return _feed_xml(title=f"newsmon: search {q}", feed_id="urn:newsmon:feed:search:"
-                         + hashlib.sha256(q.encode()).hexdigest()[:16],
-                         self_url=f"{base}/feeds/search.atom?{urlencode({'q': q})}",
-                         page_url=f"{base}/search?{urlencode({'q': q})}", updated=last,
-                         entries=entries)
+            hit["fetched_at"] = times.get(hit["version_id"])
+        last = max((present.as_datetime(t) for t in times.values()), default=None)
 
-    return _respond(request, f"search:{q}", [h["version_id"] for h in hits], last, build)
+        def build() -> bytes:
+            entries = []
+            for hit in hits:
+                link = f"{base}/articles/{hit['id']}"
+                html = ctx.render("feed_hit.html", hit=hit, link=link)
+                entries.append({"title": hit["title"] or hit["article_id"],
+                                "id": entry_id(hit["site"], hit["article_id"], hit["version"]),
+                                "updated": hit["fetched_at"], "link": link, "html": html})
+            return _feed_xml(title=f"newsmon: search {q}", feed_id="urn:newsmon:feed:search:"
+                             + hashlib.sha256(q.encode()).hexdigest()[:16],
+                             self_url=f"{base}/feeds/search.atom?{urlencode({'q': q})}",
+                             page_url=f"{base}/search?{urlencode({'q': q})}", updated=last,
+                             entries=entries)
+
+        return _Feed(f"search:{q}", [h["version_id"] for h in hits], last, build)
+
+    return _respond(request, compute)

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
-from newsmon.web.context import MARKS, Context, bad_request, not_found
+from newsmon.web.context import MARKS, Context, bad_request, not_found, parse_day
 from storage.query import (
     ArticleFilter,
     QueryError,
@@ -36,8 +36,6 @@ def _page(request: Request, template: str, **values) -> HTMLResponse:
 def changes_page(request: Request, field: str | None = None, section: str | None = None,
                  author: str | None = None, since: str | None = None,
                  until: str | None = None, before: int | None = Query(None, ge=1)):
-    from newsmon.web.context import parse_day
-
     ctx = _ctx(request)
     field = field or None
     if field is not None and field not in FIELD_KINDS:
@@ -46,27 +44,37 @@ def changes_page(request: Request, field: str | None = None, section: str | None
                         author=(author or "").strip() or None)
     filters = {"field": field, "section": flt.section, "author": flt.author,
                "since": since or None, "until": until or None}
-    try:
-        page = list_changes(ctx.archive, kinds=[field] if field else [], flt=flt,
-                            since=parse_day(since, "since"), until=parse_day(until, "until"),
-                            before=before, limit=PAGE_SIZE)
-    except QueryError as exc:
-        raise bad_request(str(exc)) from None
-    active = {k: v for k, v in filters.items() if v}
-    next_url = ("/?" + urlencode({**active, "before": page["next"]})) if page["next"] else None
-    feed = "/feeds/changes.atom" + (f"?field={field}" if field in (
-        "title", "lead", "body", "authors", "dates", "paywall") else "")
-    return _page(request, "changes.html", changes=page["changes"], filters=filters,
-                 kinds=list(FIELD_KINDS), next_url=next_url, first_url="/?" + urlencode(active)
-                 if before else None, feed_url=feed if not (section or author) else None)
+    since_day, until_day = parse_day(since, "since"), parse_day(until, "until")
+
+    def render() -> str:
+        try:
+            page = list_changes(ctx.archive, kinds=[field] if field else [], flt=flt,
+                                since=since_day, until=until_day, before=before,
+                                limit=PAGE_SIZE)
+        except QueryError as exc:
+            raise bad_request(str(exc)) from None
+        active = {k: v for k, v in filters.items() if v}
+        next_url = "/?" + urlencode({**active, "before": page["next"]}) if page["next"] else None
+        feed = "/feeds/changes.atom" + (f"?field={field}" if field in (
+            "title", "lead", "body", "authors", "dates", "paywall") else "")
+        return ctx.render("changes.html", request_path=request.url.path,
+                          changes=page["changes"], filters=filters, kinds=list(FIELD_KINDS),
+                          next_url=next_url,
+                          first_url="/?" + urlencode(active) if before else None,
+                          feed_url=feed if not (section or author) else None)
+
+    # The same list until the archive changes (newsmon/web/cache.py).
+    return HTMLResponse(ctx.responses.get(("page", request.url.path, request.url.query),
+                                          render))
 
 
 @router.get("/articles/{ref}", response_class=HTMLResponse)
 def article_page(request: Request, ref: str, version: int | None = Query(None, ge=1)):
     ctx = _ctx(request)
-    article = ctx.article_id(ref)
-    record = ctx.version(article, version)
-    versions = list_versions(ctx.archive, article)
+    with ctx.reading() as db:
+        article = ctx.article_id(ref, db)
+        record = ctx.version(article, version, db)
+        versions = list_versions(db, article)
     return _page(request, "article.html", record=record, versions=versions)
 
 
@@ -84,19 +92,20 @@ def diff_page(request: Request, ref: str, from_: int | None = Query(None, alias=
 def diff_for(ctx: Context, ref: str, old: int | None, new: int | None) -> dict:
     """The cached diff of ARTICLE between two versions (default: the last two), with 400 for
     half a pair and 404 for a version that does not exist."""
-    article = ctx.article_id(ref)
-    current = ctx.version(article)
     if (old is None) != (new is None):
         raise bad_request("give both versions to compare (from and to), or neither")
-    if old is None:
-        if current["versions"] < 2:
-            raise not_found(f"article {ref} has a single version: nothing to compare")
-        old, new = current["versions"] - 1, current["versions"]
-    for number in (old, new):
-        if number > current["versions"]:
-            raise not_found(f"article {ref} has no version {number} "
-                            f"(versions: 1..{current['versions']})")
-    diff = dict(ctx.diffs.get(article, old, new))
+    with ctx.reading() as db:
+        article = ctx.article_id(ref, db)
+        current = ctx.version(article, db=db)
+        if old is None:
+            if current["versions"] < 2:
+                raise not_found(f"article {ref} has a single version: nothing to compare")
+            old, new = current["versions"] - 1, current["versions"]
+        for number in (old, new):
+            if number > current["versions"]:
+                raise not_found(f"article {ref} has no version {number} "
+                                f"(versions: 1..{current['versions']})")
+        diff = dict(ctx.diffs.get(article, old, new, db))
     diff["versions"] = current["versions"]
     diff["current_title"] = current["title"]
     return diff
@@ -106,8 +115,8 @@ def diff_for(ctx: Context, ref: str, old: int | None, new: int | None) -> dict:
 def raw_page(request: Request, ref: str, number: int):
     """The stored page exactly as fetched, as a download: never rendered from our origin."""
     ctx = _ctx(request)
-    article = ctx.article_id(ref)
-    record = ctx.version(article, number)
+    with ctx.reading() as db:
+        record = ctx.version(ctx.article_id(ref, db), number, db)
     data = ctx.archive.get_raw(record["raw_page_sha"]) if record.get("raw_page_sha") else None
     if data is None:
         raise not_found(f"no raw page stored for version {number} of article {ref}")
