@@ -3,19 +3,31 @@
     python -m bench.web_bench --articles 100000      # the README figures (generates once)
     python -m bench.web_bench --articles 2000        # smoke run
 
-The server runs as a real process (uvicorn, one process, as `newsmon serve` starts it) on
-the archive bench/gen_archive.py makes (shared with bench/query_bench.py). CLIENTS threads,
-each with its own HTTP connection, send requests back to back, drawn in random order from
-each kind: the changes page (first page, a field filter, a later keyset page), an article
-page, the diff between the last two versions of a long article, a search page, and each
-Atom feed (all changes, per field kind, new articles, per article, per search). One warm-up
-pass first (the server's caches: diff per version pair, rendered feed entries). Reports p50 /
-p95 per kind, wall time from the client; target p95 < 100 ms. Full responses (200), no
-conditional requests.
+The server runs as a real process, started as `newsmon serve` starts it (its default worker
+count), on the archive bench/gen_archive.py makes (shared with bench/query_bench.py). The
+clients run in a process of their own: CLIENTS asyncio connections with keep-alive, each
+sending its next request as soon as the previous answer is read (closed loop, no think
+time), so latency is what a request waits for under 8 requests in flight. The client is
+plain sockets and a minimal HTTP/1.1 reader because the machine has 2 cores: an httpx
+client in threads took a large share of the CPU the server was measured with; its CPU time is
+reported beside the server's.
+
+Requests are drawn in random order from each kind: the changes page (first page, field
+filters, a later keyset page), an article page (2,000 articles drawn from the whole archive,
+so each is seldom asked twice), the diff between the last two versions of a long article,
+a search page, and each Atom feed (all changes, per field kind, new articles, per article,
+per search). A warm-up pass asks every path of the kinds the server caches (diffs per version
+pair, rendered feeds and change pages per archive state) once and a few of the others. Reports
+p50 / p95 per kind (wall time at the client, full 200 responses, no conditional requests),
+CPU seconds of the client, the server and the rest of the machine (the database server,
+other users) during the timed pass, and the 1-minute load average sampled every second.
 """
 
 from __future__ import annotations
 
+import asyncio
+import multiprocessing
+import os
 import random
 import socket
 import subprocess
@@ -32,6 +44,10 @@ REPO = Path(__file__).resolve().parents[1]
 TARGET_P95_MS = 100.0
 CLIENTS = 8
 FEED_FIELDS = ("title", "lead", "body", "authors", "dates", "paywall")
+# Kinds the server caches (per version pair, or per archive state): warmed path by path.
+CACHED_KINDS = ("changes", "diff", "feed")
+ARTICLE_PATHS = 2000
+LONG_ARTICLES = 200
 
 
 def _free_port() -> int:
@@ -49,29 +65,28 @@ def _targets(url: str, rng: random.Random) -> dict[str, list[str]]:
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            ids = [r[0] for r in conn.execute(text(
-                "SELECT article_id FROM articles ORDER BY id LIMIT 20000"))]
+            top = conn.scalar(text("SELECT max(id) FROM articles")) or 1
+            ids = rng.sample(range(1, top + 1), min(top, ARTICLE_PATHS))
             # Long articles with several versions: the diff a reader opens most.
             long_changed = [r[0] for r in conn.execute(text(
-                "SELECT a.article_id FROM articles a JOIN article_versions v ON "
+                "SELECT a.id FROM articles a JOIN article_versions v ON "
                 "v.article_id = a.id AND v.version = a.current_version WHERE "
-                "a.current_version > 1 ORDER BY v.word_count DESC LIMIT 200"))]
+                f"a.current_version > 1 ORDER BY v.word_count DESC LIMIT {LONG_ARTICLES}"))]
             deep = conn.execute(text(
                 "SELECT id FROM article_versions WHERE version > 1 ORDER BY id DESC "
                 "LIMIT 1 OFFSET 2000")).scalar()
     finally:
         engine.dispose()
-    rng.shuffle(ids)
     return {
         "changes": ["/", "/?field=title", "/?field=paywall", "/?field=body",
                     f"/?before={deep or 1}"],
-        "article": [f"/articles/{i}" for i in ids[:200]],
-        "diff": [f"/articles/{i}/diff" for i in long_changed[:60]],
+        "article": [f"/articles/{i}" for i in ids],
+        "diff": [f"/articles/{i}/diff" for i in long_changed],
         "search": [f"/search?q={quote(q)}" for q in SEARCHES],
         "feed: changes": ["/feeds/changes.atom"],
         **{f"feed: {f}": [f"/feeds/changes.atom?field={f}"] for f in FEED_FIELDS},
         "feed: new": ["/feeds/new.atom"],
-        "feed: article": [f"/feeds/articles/{i}.atom" for i in long_changed[:60]],
+        "feed: article": [f"/feeds/articles/{i}.atom" for i in long_changed],
         "feed: search": [f"/feeds/search.atom?q={quote(q)}" for q in SEARCHES],
     }
 
@@ -88,13 +103,136 @@ def _percentiles(samples: list[float]) -> dict:
             "ratio": round(p95 / TARGET_P95_MS, 3)}
 
 
+# -- the client (a process of its own) -------------------------------------------------------
+
+
+async def _get(reader, writer, host: str, path: str) -> int:
+    """One GET on a kept-alive connection; the status once the whole body is read."""
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ", 2)[1])
+    headers = {k.strip().lower(): v.strip() for k, _, v in (x.partition(":") for x in lines[1:]
+                                                             if x)}
+    if "content-length" in headers:
+        await reader.readexactly(int(headers["content-length"]))
+    elif headers.get("transfer-encoding") == "chunked":
+        while True:
+            size = int((await reader.readline()).split(b";")[0], 16)
+            await reader.readexactly(size + 2)
+            if size == 0:
+                break
+    return status
+
+
+async def _drive(host: str, port: int, work: list[str], clients: int) -> list:
+    position = iter(range(len(work)))
+    results: list = [None] * len(work)
+
+    async def client() -> None:
+        reader, writer = await asyncio.open_connection(host, port)
+        try:
+            for index in position:
+                start = time.perf_counter()
+                status = await _get(reader, writer, f"{host}:{port}", work[index])
+                results[index] = (status, (time.perf_counter() - start) * 1000)
+        finally:
+            writer.close()
+
+    await asyncio.gather(*(client() for _ in range(clients)))
+    return results
+
+
+def _client_process(host: str, port: int, work: list[str], clients: int, out) -> None:
+    cpu = time.process_time()
+    results = asyncio.run(_drive(host, port, work, clients))
+    out.send((results, time.process_time() - cpu))
+    out.close()
+
+
+def _run_clients(host: str, port: int, work: list[str], clients: int) -> tuple[list, float]:
+    """[(status, ms)] per request of `work`, and the client process's CPU seconds."""
+    context = multiprocessing.get_context("spawn")
+    receive, send = context.Pipe(duplex=False)
+    proc = context.Process(target=_client_process, args=(host, port, work, clients, send))
+    proc.start()
+    send.close()
+    try:
+        results, cpu = receive.recv()
+    finally:
+        proc.join()
+    return results, cpu
+
+
+# -- the server and the machine --------------------------------------------------------------
+
+
+def _tree_cpu(root: int) -> float:
+    """CPU seconds (user + system) of process `root` and its descendants, alive now."""
+    tick = os.sysconf("SC_CLK_TCK")
+    children: dict[int, list[int]] = {}
+    cpu: dict[int, float] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry))
+        cpu[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        total += cpu.get(pid, 0.0)
+        todo.extend(children.get(pid, []))
+    return total
+
+
+def _machine_busy() -> float:
+    """CPU seconds the whole machine spent busy since boot (all cores)."""
+    with open("/proc/stat") as f:
+        values = [int(v) for v in f.readline().split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return (sum(values[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+class _LoadSampler:
+    """The 1-minute load average, every second, while the timed pass runs."""
+
+    def __init__(self):
+        self.samples: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(1.0):
+            self.samples.append(os.getloadavg()[0])
+
+    def __enter__(self):
+        self.samples.append(os.getloadavg()[0])
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.samples.append(os.getloadavg()[0])
+
+    def summary(self) -> dict:
+        return {"start": round(self.samples[0], 2), "end": round(self.samples[-1], 2),
+                "max": round(max(self.samples), 2),
+                "mean": round(sum(self.samples) / len(self.samples), 2)}
+
+
 class _Server:
     def __init__(self, db_url: str):
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "newsmon", "serve", "--db", db_url, "--port", str(self.port)],
-            cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     def wait(self, client) -> None:
         deadline = time.monotonic() + 60
@@ -111,65 +249,61 @@ class _Server:
     def stop(self) -> None:
         self.proc.terminate()
         try:
-            self.proc.wait(timeout=10)
+            self.proc.communicate(timeout=20)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+            self.proc.communicate()
+
+
+def _warm_up(probe, base: str, targets: dict[str, list[str]]) -> None:
+    for kind, paths in targets.items():
+        cached = kind.split(":")[0] in CACHED_KINDS
+        for path in paths if cached else paths[:5]:
+            response = probe.get(base + path)
+            if response.status_code != 200:
+                raise RuntimeError(f"{path}: HTTP {response.status_code}")
 
 
 def measure(url: str, *, per_kind: int, clients: int = CLIENTS, seed: int = 1,
             paths_per_kind: int | None = None) -> dict:
     """p50/p95 per kind of request, `per_kind` requests of each under `clients` clients
-    (drawn from at most `paths_per_kind` different paths of each kind)."""
+    (drawn from at most `paths_per_kind` different paths of each kind), with the CPU time
+    and load average of the timed pass."""
     import httpx
 
     rng = random.Random(seed)
     targets = {kind: paths[:paths_per_kind] for kind, paths in _targets(url, rng).items()
                if paths}
+    work = [(kind, rng.choice(paths)) for kind, paths in targets.items()
+            for _ in range(per_kind)]
+    rng.shuffle(work)
     server = _Server(url)
     try:
         with httpx.Client(timeout=60) as probe:
             server.wait(probe)
-            for paths in targets.values():  # warm-up: every path once
-                for path in paths:
-                    response = probe.get(server.base + path)
-                    if response.status_code != 200:
-                        raise RuntimeError(f"{path}: HTTP {response.status_code}")
-        work = [(kind, rng.choice(paths)) for kind, paths in targets.items()
-                for _ in range(per_kind)]
-        rng.shuffle(work)
-        samples: dict[str, list[float]] = {kind: [] for kind in targets}
-        errors: list[str] = []
-        lock = threading.Lock()
-        position = iter(range(len(work)))
-
-        def client() -> None:
-            with httpx.Client(timeout=60) as http:
-                while True:
-                    with lock:
-                        index = next(position, None)
-                    if index is None:
-                        return
-                    kind, path = work[index]
-                    start = time.perf_counter()
-                    response = http.get(server.base + path)
-                    elapsed = (time.perf_counter() - start) * 1000
-                    with lock:
-                        if response.status_code == 200:
-                            samples[kind].append(elapsed)
-                        else:
-                            errors.append(f"{path}: {response.status_code}")
-
-        start = time.perf_counter()
-        threads = [threading.Thread(target=client) for _ in range(clients)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        seconds = time.perf_counter() - start
+            _warm_up(probe, server.base, targets)
+        server_cpu, busy = _tree_cpu(server.proc.pid), _machine_busy()
+        with _LoadSampler() as load:
+            start = time.perf_counter()
+            results, client_cpu = _run_clients("127.0.0.1", server.port,
+                                               [path for _, path in work], clients)
+            seconds = time.perf_counter() - start
+        server_cpu, busy = _tree_cpu(server.proc.pid) - server_cpu, _machine_busy() - busy
     finally:
         server.stop()
+    samples: dict[str, list[float]] = {kind: [] for kind in targets}
+    errors = []
+    for (kind, path), (status, ms) in zip(work, results, strict=True):
+        if status == 200:
+            samples[kind].append(ms)
+        else:
+            errors.append(f"{path}: {status}")
     return {"clients": clients, "requests": len(work), "seconds": round(seconds, 1),
             "requests_per_s": round(len(work) / seconds, 1), "errors": errors[:10],
+            "cpu_s": {"client": round(client_cpu, 1), "server": round(server_cpu, 1),
+                      "rest": round(max(0.0, busy - client_cpu - server_cpu), 1),
+                      "available": round(seconds * (os.cpu_count() or 1), 1)},
+            "load": load.summary(),
             "kinds": {kind: _percentiles(s) for kind, s in samples.items() if s}}
 
 
@@ -200,8 +334,12 @@ def format_report(report: dict) -> str:
             lines.append(f"\n{backend}: skipped ({fig['skipped']})")
             continue
         errors = f"; errors: {', '.join(fig['errors'])}" if fig["errors"] else ""
+        cpu, load = fig["cpu_s"], fig["load"]
         lines.append(f"\n{backend}: {fig['requests']} requests in {fig['seconds']} s "
-                     f"({fig['requests_per_s']}/s){errors}")
+                     f"({fig['requests_per_s']}/s){errors}\n  CPU s: server {cpu['server']}, "
+                     f"client {cpu['client']}, rest of the machine {cpu['rest']} (of "
+                     f"{cpu['available']}); load average {load['start']} -> {load['end']}, "
+                     f"mean {load['mean']}, max {load['max']}")
         for kind, f in fig["kinds"].items():
             verdict = "ok" if f["p95_ms"] <= TARGET_P95_MS else "OVER TARGET"
             lines.append(f"  {kind:<16} p50 {f['p50_ms']:>7.1f} ms   p95 {f['p95_ms']:>7.1f} ms"
