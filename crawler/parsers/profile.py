@@ -2,15 +2,28 @@
 `[paywall]` tables of `config/sites/<name>.toml`, compiled once per process.
 
 A selector value is a CSS selector or a list of them; a list is tried in order and the first one
-that matches wins (that is how both rp.pl template generations live side by side, and how a third
-one is added: append its selector). A value starting with "xpath:" is taken as raw XPath.
+that matches wins (that is how both rp.pl template generations live side by side). A value
+starting with "xpath:" is taken as raw XPath.
+
+Dated variants: `[[variants]]` entries, each with `since` (a TOML date, midnight in the site's
+time zone, or a date-time) and its own `selectors`, `labels`, `patterns`, `body` and `paywall`
+tables, which override the undated tables (the base, in force from the beginning) key by key.
+A page is parsed with the variant in force when it was fetched (`load_profile(name, at=...)`;
+a crawl parses "now"), so a redesign is a new dated section and re-parsing an old page keeps
+the template of its day. Every compiled variant carries a `fingerprint`: the package version,
+the profile and variant, and a hash of its parser settings; the archive stores it per version.
 """
 
 from __future__ import annotations
 
+import bisect
+import hashlib
+import json
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
 from functools import cache
+from importlib import metadata
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -260,12 +273,40 @@ class SiteProfile:
     partial_layer_types: frozenset[str] = frozenset()
     jsonld_access: bool = True
     generic_body: bool = True
+    # Which parser settings these are (see the module docstring): stored with every version.
+    variant: str = "base"
+    fingerprint: str = ""
 
     def sel(self, key: str) -> Selector:
         return self.selectors[key]
 
 
-def build_profile(name: str, raw: dict[str, Any]) -> SiteProfile:
+# The tables of a profile that the parser reads, and the [site] keys it uses: what a variant may
+# override and what the fingerprint hashes.
+PARSER_TABLES = ("selectors", "labels", "patterns", "body", "paywall")
+_PARSER_SITE_KEYS = ("base_url", "timezone", "id_pattern")
+_VARIANT_KEYS = {"since", "name", *PARSER_TABLES}
+
+
+def package_version() -> str:
+    try:
+        return metadata.version("newsmon")
+    except metadata.PackageNotFoundError:  # a checkout that was never installed
+        return "0+unknown"
+
+
+def fingerprint(name: str, raw: dict[str, Any], variant: str = "base") -> str:
+    """`<package version>:<profile>@<variant>:<12 hex digits>`, the digits a sha256 of the
+    parser settings of `raw` (PARSER_TABLES and the [site] keys the parser uses)."""
+    site = raw.get("site") or {}
+    settings = {"site": {k: site.get(k) for k in _PARSER_SITE_KEYS},
+                **{table: raw.get(table) or {} for table in PARSER_TABLES}}
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True, ensure_ascii=False,
+                                       default=str).encode("utf-8")).hexdigest()[:12]
+    return f"{package_version()}:{name}@{variant}:{digest}"[-64:]
+
+
+def build_profile(name: str, raw: dict[str, Any], variant: str = "base") -> SiteProfile:
     site = raw.get("site") or {}
     sels = raw.get("selectors") or {}
     pats = raw.get("patterns") or {}
@@ -315,16 +356,79 @@ def build_profile(name: str, raw: dict[str, Any]) -> SiteProfile:
         partial_layer_types=frozenset(paywall.get("partial_layer_types") or ()),
         jsonld_access=bool(paywall.get("jsonld_access", True)),
         generic_body=bool(body.get("generic_fallback", True)),
+        variant=variant,
+        fingerprint=fingerprint(name, raw, variant),
     )
 
 
+def _since(value: Any, tz, where: str) -> datetime:
+    """A variant's `since` as an aware instant: a date is midnight in the site's time zone, a
+    date-time without an offset is the site's wall time."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value) if "T" in value or " " in value \
+                else date.fromisoformat(value)
+        except ValueError:
+            raise ConfigError(f"{where}: since {value!r} is not a date") from None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=tz or UTC)
+    if isinstance(value, date):
+        return datetime.combine(value, time.min, tzinfo=tz or UTC)
+    raise ConfigError(f"{where}: since must be a date or a date-time, not {value!r}")
+
+
+def build_variants(name: str, raw: dict[str, Any]) -> tuple[tuple[datetime | None, SiteProfile],
+                                                            ...]:
+    """(since, compiled profile) of the base (since None) and of every dated variant, oldest
+    first. A variant's tables override the base's key by key."""
+    base = {k: v for k, v in raw.items() if k != "variants"}
+    variants = raw.get("variants") or []
+    if not isinstance(variants, list) or not all(isinstance(v, dict) for v in variants):
+        raise ConfigError(f"site {name!r}: variants must be an array of tables ([[variants]])")
+    compiled = [(None, build_profile(name, base))]
+    tz = compiled[0][1].timezone
+    seen: list[datetime] = []
+    for i, entry in enumerate(variants):
+        where = f"site {name!r}: variants[{i}]"
+        unknown = set(entry) - _VARIANT_KEYS
+        if unknown:
+            raise ConfigError(f"{where}: unknown keys {sorted(unknown)} (a variant has since, "
+                              f"name and the tables {', '.join(PARSER_TABLES)})")
+        if "since" not in entry:
+            raise ConfigError(f"{where}: no since (the date from which it applies)")
+        since = _since(entry["since"], tz, where)
+        if seen and since <= seen[-1]:
+            raise ConfigError(f"{where}: variants must be listed oldest first, each with a "
+                              "later since")
+        seen.append(since)
+        merged = dict(base)
+        for table in PARSER_TABLES:
+            merged[table] = {**(base.get(table) or {}), **(entry.get(table) or {})}
+        label = str(entry.get("name") or since.date().isoformat())
+        compiled.append((since, build_profile(name, merged, label)))
+    return tuple(compiled)
+
+
 @cache
-def load_profile(name: str) -> SiteProfile:
-    """The compiled parser profile of a site; cached, so selectors compile once per process."""
+def profile_variants(name: str) -> tuple[tuple[datetime | None, SiteProfile], ...]:
+    """The compiled variants of a site's profile (build_variants); cached, so selectors
+    compile once per process."""
     try:
         raw = load_site_profile(name)
     except ConfigError as exc:
         if "not found" in str(exc):
             raise ConfigError(f"unknown site profile {name!r} ({exc})") from exc
         raise
-    return build_profile(name, raw)
+    return build_variants(name, raw)
+
+
+def select_variant(variants, at: datetime | None = None) -> SiteProfile:
+    """The variant in force at `at` (aware; naive is UTC; None: now)."""
+    at = datetime.now(UTC) if at is None else at if at.tzinfo else at.replace(tzinfo=UTC)
+    starts = [since for since, _ in variants[1:]]
+    return variants[bisect.bisect_right(starts, at)][1]
+
+
+def load_profile(name: str, at: datetime | None = None) -> SiteProfile:
+    """The compiled parser profile of a site as it applies at `at` (default: now)."""
+    return select_variant(profile_variants(name), at)
