@@ -74,6 +74,7 @@ def _config_with_contact(tmp_path, contact: str) -> dict:
     return {"NEWSMON_CONFIG_DIR": str(config)}
 
 
+@pytest.mark.slow  # a crawl in a subprocess
 def test_a_crawl_of_a_public_site_without_contact_warns_at_startup(tmp_path):
     # .invalid never resolves (RFC 2606): the crawl fails at once, after the spider opened.
     args = ("crawl", "--base-url", "http://newsmon-contact-check.invalid",
@@ -89,6 +90,7 @@ def test_a_crawl_of_a_public_site_without_contact_warns_at_startup(tmp_path):
         assert len(list_runs(archive)) == 1
 
 
+@pytest.mark.slow  # a crawl in a subprocess
 def test_the_replica_sees_the_contact_and_a_loopback_crawl_does_not_warn(replica, tmp_path):
     env = _config_with_contact(tmp_path, "https://example.org/our-crawler")
     proc = newsmon("crawl", "--base-url", replica.base_url, "--db", str(tmp_path / "a.db"),

@@ -12,6 +12,8 @@ import pytest
 
 from tests.crawl.helpers import crawl, newsmon
 
+pytestmark = pytest.mark.slow  # crawls, commands or servers in subprocesses
+
 SEED = "40671561"
 TITLE = "Sekretarz generalny NATO reaguje na pakt obronny zawarty przez Rosję i Koreę Północną"
 DATES = ("published_at", "updated_at")

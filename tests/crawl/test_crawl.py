@@ -9,6 +9,8 @@ import pytest
 
 from tests.crawl.helpers import articles, crawl, versions
 
+pytestmark = pytest.mark.slow  # crawls, commands or servers in subprocesses
+
 SECTION_ARTICLE = re.compile(r"^/dyplomacja/art\d+")
 DISCOVERY_PATHS = {"/robots.txt", "/rss_main", "/sitemaps/sitemap.xml",
                    "/sitemaps/news-sitemap.xml"}

@@ -19,6 +19,8 @@ from storage.query import list_runs
 from tests.crawl.helpers import FAST, REPO, articles, crawl
 from tests.replica import ReplicaServer, ReplicaSite
 
+pytestmark = pytest.mark.slow  # crawls, commands or servers in subprocesses
+
 RP = "https://www.rp.pl"
 # Article pages of any section: known articles may live under their canonical section.
 ARTICLE_PATH = re.compile(r"^/[a-z0-9/-]+/art\d+")

@@ -12,7 +12,7 @@ import pytest
 
 from tests.crawl.helpers import crawl, newsmon, run_record, versions
 
-slow = pytest.mark.slow
+pytestmark = pytest.mark.slow  # crawls, commands or servers in subprocesses
 
 
 def _fail_one_new_article(replica) -> str:
@@ -21,7 +21,6 @@ def _fail_one_new_article(replica) -> str:
     return aid
 
 
-@slow
 def test_max_error_ratio_setting_turns_one_failed_article_into_a_failed_run(replica, tmp_path):
     _fail_one_new_article(replica)
     default = crawl(replica.base_url, f"sqlite:///{tmp_path / 'default.db'}")
@@ -37,7 +36,6 @@ def test_max_error_ratio_setting_turns_one_failed_article_into_a_failed_run(repl
     assert strict.run["new_articles"] == default.run["new_articles"]
 
 
-@slow
 def test_min_coverage_setting_above_one_makes_the_run_degraded(replica, tmp_path):
     plain_db = f"sqlite:///{tmp_path / 'plain.db'}"
     plain = crawl(replica.base_url, plain_db)
@@ -56,7 +54,6 @@ def test_min_coverage_setting_above_one_makes_the_run_degraded(replica, tmp_path
     assert json.loads(health.stdout)["degraded"] is True
 
 
-@slow
 def test_max_body_shrink_setting_decides_suspect_or_version(replica, tmp_path):
     baseline = tmp_path / "baseline.db"
     assert crawl(replica.base_url, f"sqlite:///{baseline}").returncode == 0

@@ -13,6 +13,8 @@ from crawler.config import ConfigError, load_site_profile
 from crawler.urls import SiteRules, article_ref
 from tests.crawl.helpers import REPO, crawl, newsmon
 
+pytestmark = pytest.mark.slow  # crawls, commands or servers in subprocesses
+
 
 @pytest.fixture
 def mirror_config(tmp_path):
@@ -27,7 +29,6 @@ def mirror_config(tmp_path):
     return config
 
 
-@pytest.mark.slow
 def test_a_crawl_without_a_site_crawls_the_configured_one(replica, tmp_path, mirror_config,
                                                           monkeypatch):
     monkeypatch.setenv("NEWSMON_CONFIG_DIR", str(mirror_config))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 
+import pytest
 from alembic import command
 from sqlalchemy import inspect, text
 from sqlalchemy.orm import Session
@@ -18,6 +19,8 @@ from storage.migrate import alembic_config
 from storage.outbox import list_events, outbox_rows
 from tests.notify.receivers import Webhook
 from tests.notify.test_events import RECORD, record
+
+pytestmark = pytest.mark.slow  # crawls, commands or servers in subprocesses
 
 BEFORE = "0010_drop_next_check"
 BATCH = importlib.import_module("storage.migrations.versions.0011_change_events").BATCH

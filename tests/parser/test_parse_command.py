@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from parser_cases import PAGES, REPO
 
+pytestmark = pytest.mark.slow  # crawls, commands or servers in subprocesses
+
 SEED = PAGES / "handmade-rp-2025-seed" / "page.html"
 WORDPRESS = PAGES / "generic-wordpress" / "page.html"
 CANONICAL = (

@@ -13,6 +13,8 @@ import pytest
 from newsmon.cli import main
 from tests.query.conftest import FOLDING, FORMULA, FORMULA_TITLE, NEW_TITLE, PAYWALL, SEED
 
+pytestmark = pytest.mark.slow  # crawls, commands or servers in subprocesses
+
 
 @pytest.fixture
 def run(built, capsys, monkeypatch):

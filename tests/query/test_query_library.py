@@ -36,6 +36,8 @@ from tests.query.conftest import (
     SEED,
 )
 
+pytestmark = pytest.mark.slow  # crawls, commands or servers in subprocesses
+
 
 @pytest.fixture(scope="module")
 def everything(archive):

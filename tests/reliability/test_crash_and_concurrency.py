@@ -9,9 +9,13 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from storage import Archive
 from storage.query import list_runs
 from tests.crawl.helpers import FAST, REPO, articles, crawl
+
+pytestmark = pytest.mark.slow  # crawls, commands or servers in subprocesses
 
 
 def _integrity(path) -> str:

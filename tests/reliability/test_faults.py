@@ -12,6 +12,8 @@ from storage.query import list_fetch_events
 from tests.crawl.helpers import newsmon
 from tests.reliability.scenarios import SCENARIOS, TARGET_CASE, run_scenario
 
+pytestmark = pytest.mark.slow  # crawls, commands or servers in subprocesses
+
 
 def _suspect_events(db_url):
     with Archive.open(db_url) as archive:

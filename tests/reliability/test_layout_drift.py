@@ -18,6 +18,8 @@ from tests.crawl.helpers import crawl
 from tests.reliability.scenarios import reset, snapshot
 from tests.replica import ReplicaSite
 
+pytestmark = pytest.mark.slow  # crawls, commands or servers in subprocesses
+
 # A restyled article header (and the known ids renamed): title, lead, byline, caption and
 # credit get new classes, the lead image's box keeps its own. The image is still found by its
 # selector, so its source never falls back, while caption and credit vanish; the body keeps its

@@ -12,6 +12,8 @@ from storage.models import RawPage
 from storage.rawpages import store_raw
 from tests.replica import ReplicaSite
 
+pytestmark = pytest.mark.slow  # crawls, commands or servers in subprocesses
+
 HTML = "text/html; charset=utf-8"
 
 

@@ -7,10 +7,13 @@ from __future__ import annotations
 import multiprocessing
 import traceback
 
+import pytest
 from storage_records import make_record
 
 from storage import Archive
 from storage.query import get_versions
+
+pytestmark = pytest.mark.slow  # crawls, commands or servers in subprocesses
 
 WORKERS = 3
 ARTICLES = 25

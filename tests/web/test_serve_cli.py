@@ -5,7 +5,11 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from tests.crawl.helpers import REPO
+
+pytestmark = pytest.mark.slow  # crawls, commands or servers in subprocesses
 
 # Runs the CLI with fastapi made unimportable, as on an install without the `web` extra.
 _WITHOUT_FASTAPI = ("import sys; sys.modules['fastapi'] = None; from newsmon.cli import main; "
