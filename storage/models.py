@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -149,6 +150,7 @@ class ArticleVersion(Base):
     __table_args__ = (
         UniqueConstraint("article_id", "version", name="uq_article_versions_article_version"),
         Index("ix_article_versions_article_hash", "article_id", "content_hash"),
+        Index("ix_article_versions_parser_fingerprint", "parser_fingerprint"),  # (0012)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -180,6 +182,10 @@ class ArticleVersion(Base):
     sources: Mapped[dict[str, Any] | None]
     # What changed against the previous version (storage/changes.py; migration 0009).
     change_summary: Mapped[dict[str, Any] | None]
+    # The parser settings that made the record (crawler/parsers/profile.py: fingerprint), and
+    # whether a re-parse found it equal to the version before it (storage/reparse.py; 0012).
+    parser_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    artefact: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class CrawlRun(Base):
@@ -303,3 +309,46 @@ class NotifyCursor(Base):
     subscription: Mapped[str] = mapped_column(String(128), primary_key=True)
     last_event_id: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+REPARSE_STATUSES = ("running", "completed", "failed", "interrupted", "abandoned")
+
+
+class ReparseJob(Base):
+    """One `newsmon reparse` (storage/reparse_jobs.py): its options, how far it got (`cursor`:
+    the last article id whose work is committed) and its counts so far."""
+
+    __tablename__ = "reparse_jobs"
+    __table_args__ = (Index("ix_reparse_jobs_status", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    options: Mapped[dict[str, Any] | None]
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    heartbeat_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    pid: Mapped[int | None]
+    host: Mapped[str | None] = mapped_column(String(255))
+    cursor: Mapped[int] = mapped_column(default=0, server_default="0")
+    counts: Mapped[dict[str, Any] | None]
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class SupersededRecord(Base):
+    """A version's record as it was before a re-parse replaced it (storage/reparse.py)."""
+
+    __tablename__ = "superseded_records"
+    __table_args__ = (Index("ix_superseded_records_version", "version_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("article_versions.id", ondelete="CASCADE"))
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    version: Mapped[int]
+    # The replaced columns: the record's fields, content_hash, changed_fields,
+    # change_summary, artefact (dates as ISO strings).
+    record: Mapped[dict[str, Any]]
+    parser_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("reparse_jobs.id"))
+    superseded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reason: Mapped[str | None] = mapped_column(Text)

@@ -41,6 +41,20 @@ _AS_STORED = {
 }
 
 
+def stored_values(normalised: dict[str, Any], record: dict[str, Any],
+                  url: str) -> dict[str, Any]:
+    """The columns a version stores for `record` (its normalised fields `normalised`), under
+    the article's `url`; re-parsing compares and corrects with the same values."""
+    values = {name: normalised.get(name, record.get(name)) for name in VERSION_FIELDS}
+    values["url"] = url  # the URL the article is archived under, not the one it was read at
+    for name, convert in _AS_STORED.items():
+        values[name] = convert(values[name])
+    # Which parser settings made the record (crawler/parsers/profile.py), when the caller
+    # says; not a record field: the same record may come from two settings.
+    values["parser_fingerprint"] = _text_or_none(record.get("parser_fingerprint"))
+    return values
+
+
 def current_version(s: Session, article: Article) -> ArticleVersion | None:
     if not article.current_version:
         return None
@@ -89,10 +103,7 @@ def create_version(
 ) -> int:
     """Store `decision` (a new_article or new_version made from `record` against `current`,
     the article's current version) as the article's next version; returns its number."""
-    values = {name: decision.normalised.get(name, record.get(name)) for name in VERSION_FIELDS}
-    values["url"] = url  # the URL the article is archived under, not the one it was read at
-    for name, convert in _AS_STORED.items():
-        values[name] = convert(values[name])
+    values = stored_values(decision.normalised, record, url)
     number = article.current_version + 1
     previous = stored_content(current)
     summary = change_summary(previous, decision.normalised)

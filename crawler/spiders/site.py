@@ -34,7 +34,7 @@ from twisted.web._newclient import ResponseFailed
 from crawler import discovery
 from crawler.config import ConfigError, load_site_profile, resolve_db_url
 from crawler.items import ArticleFetched, ArticleGone, ArticleNotModified, FetchFailed
-from crawler.parsers import ParseError, parse_article
+from crawler.parsers import ParseError, load_profile, parse_article
 from crawler.parsers.decode import decode_html
 from crawler.run_status import (
     STAT_ARTICLE_FAILURES,
@@ -229,9 +229,12 @@ class SiteSpider(scrapy.Spider):
             self.crawler.stats.inc_value("newsmon/charset_problems")
         record, error, suspect, note = None, None, None, None
         try:
-            # The parser reads the page where it was fetched (relative links resolve there).
-            parsed = parse_article(decoded.text, url=response.url, site=self.site)
+            # The parser reads the page where it was fetched (relative links resolve there),
+            # with the profile variant in force now, whose fingerprint the version keeps.
+            profile = load_profile(self.site)
+            parsed = parse_article(decoded.text, url=response.url, site=profile)
             record = parsed.to_dict()
+            record["parser_fingerprint"] = profile.fingerprint
             self._count_parsed(record)
             suspect = page_problem(record, response.body, article_id,
                                    self.rules.site_article_id)
