@@ -51,11 +51,11 @@ def list_changes(
     until: datetime | date | None = None, before: int | None = None, limit: int = 50,
     new_articles: bool = False,
 ) -> dict[str, Any]:
-    """Changes (versions 2 and later; with `new_articles`, first versions only), newest
-    first. `kinds`: only changes touching one of these FIELD_KINDS; `article`: one article
-    (archive id); `flt`: articles by their current version (section, author, ...); `since`
-    and `until`: when the version was fetched (a date is the whole day, UTC); `before`: the
-    keyset cursor (a `version_id` from a previous page).
+    """Changes (versions 2 and later, parser artefacts left out; with `new_articles`, first
+    versions only), newest first. `kinds`: only changes touching one of these FIELD_KINDS;
+    `article`: one article (archive id); `flt`: articles by their current version
+    (section, author, ...); `since` and `until`: when the version was fetched (a date is the
+    whole day, UTC); `before`: the keyset cursor (a `version_id` from a previous page).
 
     Returns {"changes": [...], "next": cursor or None}. Each change: version_id, id, site,
     article_id, version, versions, fetched_at, changed_fields, summary (the change summary:
@@ -69,7 +69,7 @@ def list_changes(
         raise QueryError(f"unknown field {unknown[0]!r}; expected one of "
                          f"{', '.join(FIELD_KINDS)}")
     with reading(archive) as conn:
-        query = select(ArticleVersion.id)
+        query = select(ArticleVersion.id).where(ArticleVersion.artefact.is_(False))
         query = query.where(ArticleVersion.version == 1 if new_articles
                             else ArticleVersion.version > 1)
         if before is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from storage.query.errors import QueryError
-from storage.query.lookup import get_version
+from storage.query.lookup import get_version, list_versions
 from storage.versioning import REPORTED_FIELDS
 from storage.worddiff import tokens, word_diff
 
@@ -72,17 +72,21 @@ def condense(ops: list[dict[str, str]], context: int = 12) -> list[dict[str, str
 
 def diff_versions(
     archive, ref: str | int, from_version: int | None = None, to_version: int | None = None,
+    *, artefacts: bool = False,
 ) -> dict[str, Any]:
-    """Per-field differences between two versions (default: the last two). Returns {id,
-    article_id, title, from, to, from_fetched_at, to_fetched_at, fields: [{field, old, new,
-    ops?}]}: `ops` is the word-level diff of title, lead and body (word_diff)."""
+    """Per-field differences between two versions (default: the last two, parser artefacts
+    left out unless `artefacts`: storage/reparse.py). Returns {id, article_id, title, from,
+    to, from_fetched_at, to_fetched_at, fields: [{field, old, new, ops?}]}: `ops` is the
+    word-level diff of title, lead and body (word_diff)."""
     if (from_version is None) != (to_version is None):
         raise QueryError("give both versions to compare, or neither")
     current = get_version(archive, ref)
     if from_version is None:
-        if current["versions"] < 2:
+        numbers = [v["version"] for v in list_versions(archive, current["id"],
+                                                       artefacts=artefacts)]
+        if len(numbers) < 2:
             raise QueryError(f"article {ref!r} has a single version: nothing to compare")
-        from_version, to_version = current["versions"] - 1, current["versions"]
+        from_version, to_version = numbers[-2], numbers[-1]
     old = get_version(archive, current["id"], from_version)
     new = current if to_version == current["version"] else get_version(
         archive, current["id"], to_version)

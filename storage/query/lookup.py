@@ -111,24 +111,30 @@ def get_versions(archive, ref: str | int) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in rows]
 
 
-def list_versions(archive, ref: str | int) -> list[dict[str, Any]]:
+def list_versions(archive, ref: str | int, *, artefacts: bool = False) -> list[dict[str, Any]]:
     """An article's version history, oldest first: version, fetched_at, content_hash,
     changed_fields (["*"] for version 1), title, paywall_percent, word_count,
-    change_summary."""
+    change_summary, parser_fingerprint, artefact. Versions a re-parse found equal to the
+    one before them (parser artefacts) only with `artefacts`."""
     article = resolve_article(archive, ref)
+    query = (
+        select(
+            ArticleVersion.version,
+            ArticleVersion.fetched_at,
+            ArticleVersion.content_hash,
+            ArticleVersion.changed_fields,
+            ArticleVersion.title,
+            ArticleVersion.paywall_percent,
+            ArticleVersion.word_count,
+            ArticleVersion.change_summary,
+            ArticleVersion.parser_fingerprint,
+            ArticleVersion.artefact,
+        )
+        .where(ArticleVersion.article_id == article)
+        .order_by(ArticleVersion.version)
+    )
+    if not artefacts:
+        query = query.where(ArticleVersion.artefact.is_(False))
     with reading(archive) as conn:
-        rows = conn.execute(
-            select(
-                ArticleVersion.version,
-                ArticleVersion.fetched_at,
-                ArticleVersion.content_hash,
-                ArticleVersion.changed_fields,
-                ArticleVersion.title,
-                ArticleVersion.paywall_percent,
-                ArticleVersion.word_count,
-                ArticleVersion.change_summary,
-            )
-            .where(ArticleVersion.article_id == article)
-            .order_by(ArticleVersion.version)
-        ).all()
+        rows = conn.execute(query).all()
     return [dict(r._mapping) for r in rows]

@@ -17,7 +17,8 @@ __all__ = ["RECORD_FIELDS", "VERSION_COLUMNS", "VERSION_META", "current_join", "
 VERSION_META = ("id", "version", "versions", "fetched_at", "content_hash", "changed_fields")
 
 # A version's record: its article's identity, its own meta columns, the record's fields
-# (storage/record.py, in record order), where its raw page is and its change summary.
+# (storage/record.py, in record order), where its raw page is, its change summary, the
+# parser settings that made it and whether a re-parse marked it an artefact (migration 0012).
 VERSION_COLUMNS = (
     Article.id.label("id"),
     Site.name.label("site"),
@@ -31,6 +32,8 @@ VERSION_COLUMNS = (
     *(getattr(ArticleVersion, name) for name in VERSION_FIELDS),
     ArticleVersion.raw_page_sha,
     ArticleVersion.change_summary,
+    ArticleVersion.parser_fingerprint,
+    ArticleVersion.artefact,
 )
 
 
