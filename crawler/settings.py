@@ -2,6 +2,8 @@
 them). Values come from [crawl] and [health] of the layered configuration (crawler/config.py);
 each can be overridden with -s NAME=VALUE."""
 
+from scrapy.settings.default_settings import EXTENSIONS_BASE as _SCRAPY_EXTENSIONS_BASE
+
 from crawler.config import section
 from crawler.contact import user_agent
 
@@ -40,9 +42,17 @@ NEWSMON_RETRY_AFTER_MAX = float(_crawl.get("retry_after_max", 300))
 NEWSMON_HOST_RETRY_BUDGET = int(_crawl.get("host_retry_budget", 50))
 REDIRECT_MAX_TIMES = 5
 
-# Both are on by default in Scrapy 2.19 and expose the process on localhost: off.
+# Both are on by default in Scrapy 2.19 and expose the process on localhost: off. They are
+# also taken out of Scrapy's base list of extensions (not set to None in EXTENSIONS, whose
+# keys Scrapy imports to compare them): an extension is imported before it reads its
+# *_ENABLED setting, and the remote control's import pulls in aiohttp, ~0.25 s of every
+# crawl process's start-up (the telnet console's, twisted.conch).
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
+_NOT_LOADED = {"scrapy.extensions.telnet.TelnetConsole",
+               "scrapy.extensions.remote_control.RemoteControl"}
+EXTENSIONS_BASE = {path: order for path, order in _SCRAPY_EXTENSIONS_BASE.items()
+                   if path not in _NOT_LOADED}
 
 # No cookies: every fetch should see what an anonymous reader sees.
 COOKIES_ENABLED = False

@@ -1,13 +1,16 @@
 """Generic main-text extraction: the body fallback when no configured body container matches
 (a redesign, or the `generic` profile). trafilatura is the best measured peer
 (docs/extraction-peers.md). It gets the page's text and builds its own tree, which it
-then prunes and rewrites; our tree stays untouched."""
+then prunes and rewrites; our tree stays untouched.
+
+trafilatura is imported on first use: with its own dependencies (htmldate, courlan, justext,
+its settings) it costs about 0.3 s, paid by every crawl process and every CLI command that
+imports the parser, while this fallback runs on few pages or none."""
 
 from __future__ import annotations
 
 import logging
 
-import trafilatura
 from lxml import etree
 
 from crawler.parsers.text import element_text
@@ -18,12 +21,15 @@ _BLOCKS = frozenset({"p", "head", "item", "quote"})
 # trafilatura logs "discarding data" (WARNING) and "empty HTML tree" (ERROR) for pages without
 # main text; for us that is an ordinary outcome (the body stays empty, and a page with nothing
 # at all is a ParseError with its own clear message), not something to print on every parse.
+# Set before trafilatura is imported: its loggers are children of this one.
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 
 
 def generic_blocks(
     html: str, url: str | None = None, prune_xpath: list[str] | None = None
 ) -> list[str]:
+    import trafilatura
+
     try:
         text = trafilatura.extract(
             html,

@@ -78,7 +78,17 @@ def register(sub) -> None:
 
 
 def cmd_crawl(args) -> int:
+    import atexit
+    import gc
+
     from newsmon.crawl import CrawlError, run_crawl
+
+    # A crawl is the last thing its process does (Twisted's reactor runs once). At exit, the
+    # interpreter's final garbage collections would walk every object Scrapy, Twisted,
+    # SQLAlchemy and the parser left behind: 0.4-0.7 s of each crawl process on a 2-core
+    # machine, which the scheduler waits for before it starts the next run. Frozen objects
+    # are left to the OS; by then the run is recorded, and stdout and the logs are flushed.
+    atexit.register(gc.freeze)
 
     settings = dict(args.settings)
     if args.no_lock:
