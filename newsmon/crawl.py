@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
+import pkgutil
 from typing import Any
 
 # Imported here, at the top of a shallow stack, rather than by Scrapy while it builds the
@@ -22,6 +24,43 @@ SITE_SPIDER = "site"
 
 class CrawlError(RuntimeError):
     """The crawl broke down outside any run (not a configuration problem)."""
+
+
+# Scrapy's own components that it imports by name as a crawl starts, disabled ones included
+# (a component is imported before it reads the setting that turns it off): {path: order}
+# tables, then single class paths.
+_SCRAPY_COMPONENT_TABLES = ("DOWNLOADER_MIDDLEWARES_BASE", "SPIDER_MIDDLEWARES_BASE")
+_SCRAPY_COMPONENTS = ("DOWNLOADER", "SCHEDULER", "SCHEDULER_PRIORITY_QUEUE",
+                      "SCHEDULER_MEMORY_QUEUE", "DUPEFILTER_CLASS", "STATS_CLASS",
+                      "LOG_FORMATTER", "ROBOTSTXT_PARSER")
+
+
+def preload() -> None:
+    """Import what a crawl loads once it starts (Scrapy's crawler and default components, the
+    spiders, our Scrapy components, the archive, the alert sender), reading no configuration:
+    for a process that loads first and crawls later (`newsmon crawl --wait-for-start`, which
+    the scheduler starts ahead of a run), so that its settings are read when the run begins,
+    not when it loaded. crawler.settings is left out on purpose: its values are read from the
+    configuration as it is imported."""
+    import scrapy.crawler  # noqa: F401
+    from scrapy.settings import default_settings
+    from scrapy.utils.misc import load_object
+
+    import crawler.contact  # noqa: F401
+    import crawler.extensions  # noqa: F401
+    import crawler.middlewares  # noqa: F401
+    import crawler.pipelines  # noqa: F401
+    import crawler.spiders
+    import newsmon.notify.sender  # noqa: F401
+
+    for module in pkgutil.iter_modules(crawler.spiders.__path__, "crawler.spiders."):
+        importlib.import_module(module.name)  # as Scrapy's spider loader does
+    paths = [getattr(default_settings, name, None) for name in _SCRAPY_COMPONENTS]
+    for table in _SCRAPY_COMPONENT_TABLES:
+        paths += getattr(default_settings, table, {})
+    paths += getattr(default_settings, "DOWNLOAD_HANDLERS_BASE", {}).values()  # {scheme: path}
+    for path in filter(None, paths):
+        load_object(path)
 
 
 def project_settings(overrides: dict[str, Any] | None = None):

@@ -3,10 +3,13 @@
 A subprocess per run keeps the daemon alive whatever a crawl does (Twisted's reactor cannot
 restart in one process anyway). One crawl at a time is guaranteed twice: the scheduler runs
 its jobs on a single worker thread, and the archive's crawl lease that every entry point
-takes, so a manual crawl started meanwhile is refused and recorded as skipped."""
+takes, so a manual crawl started meanwhile is refused and recorded as skipped. With runs
+minutes apart or closer, each run's process is started ahead of it (`newsmon crawl
+--wait-for-start`, see PRESTART_MAX_GAP) and only told to go at the run's time."""
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import logging
 import os
@@ -15,6 +18,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -112,10 +116,23 @@ def effective_jitter(configured: float | None, trigger, start: datetime) -> floa
     what a user means: `--every 3` with 60 s of jitter would run nothing for a minute)."""
     if not configured or configured <= 0:
         return 0.0
-    gap = shortest_gap(trigger, start)
+    return _capped_jitter(configured, shortest_gap(trigger, start))
+
+
+def _capped_jitter(configured: float | None, gap: float | None) -> float:
+    if not configured or configured <= 0:
+        return 0.0
     if gap is None:
         return float(configured)
     return min(float(configured), JITTER_SHARE * gap)
+
+
+# A crawl process spends 2-4 s (on a 2-core machine) importing Scrapy, SQLAlchemy and the
+# parser before its first request. With runs this close or closer, that is a large share of
+# the gap, so the supervisor starts the next crawl process as soon as it hands a run to the
+# current one, and the next run only has to tell it to go. With runs further apart the
+# start-up is noise, and no idle process (~90 MB) waits for them.
+PRESTART_MAX_GAP = 600.0
 
 
 def _die_with_parent() -> None:
@@ -131,15 +148,20 @@ def _die_with_parent() -> None:
 class CrawlSupervisor:
     """Starts one crawl subprocess at a time, enforces the timeout, stops it on shutdown."""
 
-    def __init__(self, options: ScheduleOptions):
+    def __init__(self, options: ScheduleOptions, prestart: bool = False):
         self.options = options
+        # Keep the next crawl process started and waiting for its run (PRESTART_MAX_GAP).
+        self.prestart = prestart
         self._lock = threading.Lock()
         self._process: subprocess.Popen | None = None
+        self._spare: tuple[subprocess.Popen, float] | None = None  # process, time.monotonic()
         self.stopping = threading.Event()
 
     def command(self) -> list[str]:
         opts = self.options
+        # --wait-for-start: the process loads everything, then waits for the go on stdin.
         cmd = [sys.executable, "-m", "newsmon", "crawl", "--trigger", "scheduled",
+               "--wait-for-start",
                "--db", opts.db_url, "--site", opts.site, "--recheck", opts.recheck]
         if opts.base_url:
             cmd += ["--base-url", opts.base_url]
@@ -162,10 +184,11 @@ class CrawlSupervisor:
             # crawl or finds it running.
             if self.stopping.is_set():
                 return 0
-            process = subprocess.Popen(self.command(), preexec_fn=_die_with_parent,
-                                       stdout=subprocess.DEVNULL, start_new_session=True)
+            process, how = self._start_process()
             self._process = process
-        logger.info("crawl started (pid %s)", process.pid)
+            if self.prestart:
+                self.start_spare()
+        logger.info("crawl started (pid %s, %s)", process.pid, how)
         timed_out = False
         try:
             process.wait(timeout=self.options.run_timeout)
@@ -178,6 +201,46 @@ class CrawlSupervisor:
             with self._lock:
                 self._process = None
         return self._report(process, started, timed_out)
+
+    def _spawn(self) -> subprocess.Popen:
+        return subprocess.Popen(self.command(), preexec_fn=_die_with_parent,
+                                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                start_new_session=True)
+
+    def start_spare(self) -> None:
+        """Start the crawl process of the next run now; it loads and waits (call under the
+        lock, or before the scheduler runs)."""
+        self._spare = (self._spawn(), time.monotonic())
+
+    def _start_process(self) -> tuple[subprocess.Popen, str]:
+        """The process of this run, told to go: the pre-started one, or a new one."""
+        spare, self._spare = self._spare, None
+        if spare is not None and spare[0].poll() is None:
+            process, how = spare[0], f"pre-started {time.monotonic() - spare[1]:.1f}s before"
+        else:
+            if spare is not None:
+                logger.warning("the pre-started crawl process %s exited (%s): starting another",
+                               spare[0].pid, spare[0].returncode)
+            process, how = self._spawn(), "started now"
+        try:
+            process.stdin.write(b"go\n")
+            process.stdin.close()
+        except OSError:
+            pass  # it has just died: recorded below like any crawl that ended before its run
+        return process, how
+
+    def discard_spare(self) -> None:
+        """End the waiting process, if any. Killed rather than sent end of input, which it
+        would only read once loaded: before its go it has opened no run and holds nothing."""
+        with self._lock:
+            spare, self._spare = self._spare, None
+        if spare is None:
+            return
+        process = spare[0]
+        with contextlib.suppress(OSError):
+            process.stdin.close()
+        process.kill()
+        process.wait()
 
     def stop_process(self, process: subprocess.Popen) -> None:
         """SIGINT first (Scrapy closes the spider and records the run), then kill."""
@@ -237,18 +300,28 @@ def catch_up_due(archive, trigger, now: datetime, site: str | None = None) -> bo
 
 
 def run_daemon(options: ScheduleOptions) -> int:
+    trigger = options.trigger()
+    now = datetime.now(ZoneInfo(options.timezone))
+    gap = shortest_gap(trigger, now)
+    supervisor = CrawlSupervisor(options, prestart=gap is not None and gap <= PRESTART_MAX_GAP)
+    if supervisor.prestart:
+        supervisor.start_spare()  # it loads while the daemon sets up and waits for the first run
+    try:
+        return _serve(options, supervisor, trigger, now, _capped_jitter(options.jitter, gap))
+    finally:
+        supervisor.discard_spare()
+
+
+def _serve(options: ScheduleOptions, supervisor: CrawlSupervisor, trigger, now: datetime,
+           jitter: float) -> int:
     from storage import Archive
 
-    supervisor = CrawlSupervisor(options)
-    trigger = options.trigger()
     # One worker runs the crawls one after the other. Two instances of the job may exist, the
     # running crawl and one waiting for it: a run that comes due while a crawl overruns its
     # slot starts when that crawl ends (once, however many fire times passed, and only within
     # misfire_grace_time) instead of being dropped until the next fire time.
     scheduler = BlockingScheduler(timezone=ZoneInfo(options.timezone),
                                   executors={"default": ThreadPoolExecutor(max_workers=1)})
-    now = datetime.now(ZoneInfo(options.timezone))
-    jitter = effective_jitter(options.jitter, trigger, now)
     with Archive.open(options.db_url) as archive:
         archive.mark_interrupted_runs(status="failed")
         first_run: Any = now if catch_up_due(archive, trigger, now, options.site) else None
@@ -272,7 +345,7 @@ def run_daemon(options: ScheduleOptions) -> int:
 
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
-    logger.info("scheduler started: %s", _describe(options, jitter))
+    logger.info("scheduler started: %s", _describe(options, jitter, supervisor.prestart))
     scheduler.start()  # returns after shutdown
     logger.info("scheduler stopped")
     return 0
@@ -323,11 +396,12 @@ def _drop_covered_fire_times(record: logging.LogRecord) -> bool:
 
 def _stop_all(scheduler: BlockingScheduler, supervisor: CrawlSupervisor) -> None:
     supervisor.stop_current()
+    supervisor.discard_spare()
     # wait=True: the job thread finishes recording the run before the daemon exits.
     scheduler.shutdown(wait=True)
 
 
-def _describe(options: ScheduleOptions, jitter: float) -> str:
+def _describe(options: ScheduleOptions, jitter: float, prestart: bool) -> str:
     when = f"every {options.every:g}s" if options.every else f"cron '{options.cron}'"
     configured = options.jitter or 0
     spread = f"jitter {jitter:g}s"
@@ -335,4 +409,5 @@ def _describe(options: ScheduleOptions, jitter: float) -> str:
         spread += f" (configured {configured:g}s, capped at {JITTER_SHARE:.0%} of the gap)"
     return (f"{when} ({options.timezone}), {spread}, site {options.site}, "
             f"archive {options.db_url}, "
-            f"timeout {options.run_timeout:g}s, pid {os.getpid()}")
+            f"timeout {options.run_timeout:g}s, "
+            f"{'crawl processes pre-started, ' if prestart else ''}pid {os.getpid()}")

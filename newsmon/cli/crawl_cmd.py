@@ -54,6 +54,10 @@ def register(sub) -> None:
     crawl.add_argument("--no-lock", action="store_true",
                        help="do not take the crawl lock (tests of concurrent writers only)")
     crawl.add_argument("--json", action="store_true", help="print the run record as JSON")
+    crawl.add_argument("--wait-for-start", action="store_true",
+                       help="load everything first, then start when a line arrives on stdin "
+                            "(end of input: exit 0, no run); the scheduler starts its next "
+                            "crawl process this way ahead of the run")
     crawl.set_defaults(handler=cmd_crawl)
 
     runs = sub.add_parser("runs", help="list crawl runs, newest first")
@@ -89,6 +93,8 @@ def cmd_crawl(args) -> int:
     # machine, which the scheduler waits for before it starts the next run. Frozen objects
     # are left to the OS; by then the run is recorded, and stdout and the logs are flushed.
     atexit.register(gc.freeze)
+    if args.wait_for_start and not _wait_for_start():
+        return EXIT_OK
 
     settings = dict(args.settings)
     if args.no_lock:
@@ -112,6 +118,20 @@ def cmd_crawl(args) -> int:
               file=sys.stderr)
         return EXIT_OK
     return EXIT_OK if run["status"] == "completed" else EXIT_FAILURE
+
+
+def _wait_for_start() -> bool:
+    """Load the crawl's modules (2-4 s of a crawl process's start-up), then wait for the go
+    line on stdin; False when stdin ends instead. The configuration is read afresh after the
+    go, so a setting changed while this process waited applies to its run."""
+    from crawler.config import reload
+    from newsmon.crawl import preload
+
+    preload()
+    if not sys.stdin.readline():
+        return False
+    reload()
+    return True
 
 
 def cmd_runs(args) -> int:
