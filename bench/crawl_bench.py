@@ -10,6 +10,8 @@ generated replica served by another subprocess.
   to the host), and the site profile follows the section's sitemaps so that discovery reaches
   every generated article (production follows only the news sitemap: 1,000 newest).
 - Incremental cost: a second crawl of the unchanged site with --recheck all, against the first.
+- Scheduling: `newsmon schedule --every 3` to three completed runs, a crawl process's start-up
+  (bench/schedule_bench.py).
 
 The replica process is bench/replica_proc.py, the databases bench/databases.py, the profiled
 crawl bench/crawl_profile.py.
@@ -27,7 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import REPO_ROOT, row, summary
+from bench import REPO_ROOT, row, schedule_bench, summary
 from bench.databases import pg_available, pg_db, sqlite_db
 from bench.replica_proc import Replica
 
@@ -205,7 +207,9 @@ def run(quick: bool = False, keep_sqlite=None, keep_pg=None) -> dict:
         small, large = (rss[n]["peak_rss_mb"]["median"] for n in scale)
         result["rss_scaling"] = {"sizes": list(scale), "growth": round(large / small - 1, 4),
                                  "by_size": {str(k): v for k, v in rss.items()}}
-    result["rows"] = _rows(result)
+    # How soon the scheduler's runs happen, and a crawl process's start-up (schedule_bench).
+    result["schedule"] = schedule_bench.run(quick)
+    result["rows"] = _rows(result) + result["schedule"]["rows"]
     return result
 
 
