@@ -17,6 +17,8 @@ from storage.query import list_runs
 from tests.crawl.helpers import FAST, REPO, articles, crawl, newsmon
 from tests.schedule.helpers import crawl_processes
 
+pytestmark = pytest.mark.slow  # crawls, commands or servers in subprocesses
+
 
 def schedule_cmd(replica, db_url, *args):
     return [sys.executable, "-m", "newsmon", "schedule", "--base-url", replica.base_url,
