@@ -2,7 +2,8 @@
 
 Sections: parse (bench/parse_bench.py), crawl and incremental (bench/crawl_bench.py), storage
 (bench/storage_bench.py), query (bench/query_bench.py, when present), web (bench/web_bench.py:
-`newsmon serve` under 8 clients). See bench/README.md.
+`newsmon serve` under 8 clients), reparse (bench/reparse_bench.py: `newsmon reparse` over an
+archive of replica pages). See bench/README.md.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from bench import REPO_ROOT, RESULTS_PATH, git_commit, row
 
-SECTIONS = ("parse", "crawl", "storage", "query", "web")
+SECTIONS = ("parse", "crawl", "storage", "query", "web", "reparse")
 
 
 def _query(quick: bool) -> dict:
@@ -210,6 +211,11 @@ def main(argv: list[str] | None = None) -> int:
     if "web" in sections:
         _progress("web")
         out["web"] = _web(args.quick)
+    if "reparse" in sections:
+        from bench import reparse_bench
+
+        _progress("reparse")
+        out["reparse"] = reparse_bench.run(args.quick, progress=False)
     results["machine"]["load_avg_end"] = [round(x, 2) for x in os.getloadavg()]
     results["seconds"] = round(time.perf_counter() - started, 1)
     rows = [r for name in SECTIONS for r in (out.get(name) or {}).get("rows", [])]

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -38,6 +37,7 @@ from sqlalchemy.orm import Session
 from storage import versioning
 from storage.changes import change_summary
 from storage.events import derive_events, event_key
+from storage.fetches import _jsonable  # the record as JSON-safe data, as held fetches keep it
 from storage.models import Article, ArticleVersion, ChangeEvent, FetchEvent, SupersededRecord
 from storage.outbox import _writing_events as mark_event_writer
 from storage.query.connection import reading
@@ -78,16 +78,6 @@ class ChainResult:
     events_added: int = 0
     events_removed: int = 0
     events_updated: int = 0
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
 
 
 def _lock_article(s: Session, article_id: int) -> Article:

@@ -25,8 +25,11 @@ def test_bench_quick_writes_every_section(tmp_path):
     assert results["quick"] is True
     assert results["commit"] and results["date"]
     sections = results["sections"]
-    assert set(sections) == {"parse", "crawl", "storage", "query", "web"}
+    assert set(sections) == {"parse", "crawl", "storage", "query", "web", "reparse"}
     assert "rows" in sections["web"]
+    reparse = sections["reparse"]
+    assert reparse["figures"]["corrected"]["changed"] == reparse["versions"] > 0
+    assert reparse["figures"]["unchanged"]["per_s"]["median"] > 0
 
     parse = sections["parse"]
     for key in ("floor_ms", "newsmon_ms", "trafilatura_ms", "newsmon_x_floor"):

@@ -44,7 +44,8 @@ def _command_modules() -> list:
     # Imported here so that `newsmon --help` stays fast and one broken module is reported clearly.
     modules = []
     names = ("parse_cmd", "crawl_cmd", "info_cmd", "init_cmd", "db_cmd", "query_cmd",
-             "schedule_cmd", "health_cmd", "serve_cmd", "notify_cmd")
+             "schedule_cmd", "health_cmd", "serve_cmd", "notify_cmd", "reparse_cmd",
+             "capture_cmd")
     for name in names:
         try:
             modules.append(__import__(f"newsmon.cli.{name}", fromlist=[name]))

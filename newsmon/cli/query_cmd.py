@@ -100,6 +100,8 @@ def register(sub) -> None:
                        description="Every version with when it was fetched and what changed.")
     add_db_option(p)
     p.add_argument("article", metavar="ARTICLE", type=_article_ref, help="as for show")
+    p.add_argument("--artefacts", action="store_true",
+                   help="also versions a re-parse found equal to the one before them")
     p.add_argument("--json", action="store_true", help="JSON output")
     p.set_defaults(handler=cmd_versions)
 
@@ -114,6 +116,8 @@ def register(sub) -> None:
                    help="the two versions to compare")
     p.add_argument("--full", action="store_true",
                    help="show the whole body, not only the changed passages")
+    p.add_argument("--artefacts", action="store_true",
+                   help="the default pair may be a parser artefact (see versions)")
     p.add_argument("--json", action="store_true", help="structured per-field diff as JSON")
     p.set_defaults(handler=cmd_diff)
 
@@ -263,16 +267,21 @@ def cmd_versions(args) -> int:
     from storage.query import list_versions
 
     with _Open(args) as archive:
-        rows = list_versions(archive, args.article)
+        rows = list_versions(archive, args.article, artefacts=args.artefacts)
     if args.json:
         _print_json([{k: r[k] for k in ("version", "fetched_at", "content_hash",
-                                        "changed_fields", "title", "change_summary")}
+                                        "changed_fields", "title", "change_summary",
+                                        "parser_fingerprint", "artefact")}
                      for r in rows])
         return EXIT_OK
     for row in rows:
         row["hash"] = row["content_hash"][:12]
-    print_table(rows, ["version", "fetched_at", "changed_fields", "hash", "title"],
-                headers={"fetched_at": "fetched", "changed_fields": "changed"})
+        if row["artefact"]:
+            row["changed_fields"] = "(parser artefact)"
+    print_table(rows, ["version", "fetched_at", "changed_fields", "hash", "parser_fingerprint",
+                       "title"],
+                headers={"fetched_at": "fetched", "changed_fields": "changed",
+                         "parser_fingerprint": "parser"})
     return EXIT_OK
 
 
@@ -283,7 +292,7 @@ def cmd_diff(args) -> int:
         raise CommandError("give two versions (FROM TO) or none", EXIT_BAD_INPUT)
     versions = args.versions or [None, None]
     with _Open(args) as archive:
-        diff = diff_versions(archive, args.article, *versions)
+        diff = diff_versions(archive, args.article, *versions, artefacts=args.artefacts)
     if args.json:
         _print_json(diff)
         return EXIT_OK

@@ -4,14 +4,17 @@ a distinctive name, so it cannot clash with conftest.py files of other test fold
 from __future__ import annotations
 
 import json
+import os
 import sys
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-PAGES = REPO / "tests" / "fixtures" / "pages"
+# $NEWSMON_FIXTURE_PAGES names another folder of cases (tests of `newsmon fixture add`).
+PAGES = Path(os.environ.get("NEWSMON_FIXTURE_PAGES") or REPO / "tests" / "fixtures" / "pages")
 
 # `tests.replica` is imported as a package from the repository root.
 if str(REPO) not in sys.path:
@@ -63,7 +66,8 @@ def replica_page(spec: dict) -> tuple[str, dict]:
 
 class Case:
     """One fixture folder: the page (page.html, or replica.json naming a replica article), the
-    optional url.txt and site.txt, and expected.json."""
+    optional url.txt, site.txt, content_type.txt and fetched_at.txt (`newsmon fixture add`
+    writes them), and expected.json."""
 
     def __init__(self, folder: Path):
         self.folder = folder
@@ -94,6 +98,17 @@ class Case:
     @property
     def site(self) -> str:
         return self._read("site.txt") or "rp"
+
+    @property
+    def content_type(self) -> str | None:
+        """The HTTP Content-Type the page came with (its bytes are decoded with it)."""
+        return self._read("content_type.txt") or None
+
+    @property
+    def fetched_at(self) -> datetime | None:
+        """When the page was fetched: the profile variant in force then parses it."""
+        raw = self._read("fetched_at.txt")
+        return datetime.fromisoformat(raw) if raw else None
 
     @property
     def expected(self) -> dict | None:

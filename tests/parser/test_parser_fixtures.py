@@ -21,7 +21,8 @@ import os
 import pytest
 from parser_cases import all_cases
 
-from crawler.parsers import parse_article
+from crawler.parsers import load_profile, parse_article
+from crawler.parsers.decode import decode_html
 
 CASES = all_cases()
 IGNORED = {"parser_version"}
@@ -31,7 +32,11 @@ PINNED = ("article_id", "published_at", "updated_at", "authors", "paywalled", "p
 
 
 def _actual(case) -> dict:
-    record = parse_article(case.html(), url=case.url, site=case.site)
+    # Bytes are decoded as a crawl decodes them, with the Content-Type they came with.
+    html = case.html()
+    if isinstance(html, bytes):
+        html = decode_html(html, case.content_type).text
+    record = parse_article(html, url=case.url, site=load_profile(case.site, at=case.fetched_at))
     return {k: v for k, v in record.to_dict().items() if k not in IGNORED}
 
 
