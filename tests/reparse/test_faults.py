@@ -149,3 +149,18 @@ def test_a_reparse_beside_a_running_crawl(replica, tmp_path):
 def _ids(db: str) -> list[str]:
     with Archive.open(db) as archive, Session(archive.engine) as s:
         return list(s.scalars(select(Article.article_id)))
+
+
+def test_one_reparse_at_a_time(tmp_path):
+    db, _, _ = _archive(tmp_path / "a.db", 2)
+    with Archive.open(db) as archive:
+        assert archive.acquire_lease("reparse", holder="elsewhere:1", ttl=600)
+        proc, report = reparse_cli(db, "--workers", "0")
+        assert proc.returncode == 1 and "another re-parse is running" in proc.stderr
+        assert report is None
+        # A dry run writes nothing, so it needs no lease.
+        proc, dry = reparse_cli(db, "--workers", "0", "--dry-run")
+        assert proc.returncode == 0 and dry["counts"]["changed"] == 2
+        assert archive.release_lease("reparse", holder="elsewhere:1")
+    proc, report = reparse_cli(db, "--workers", "0")
+    assert proc.returncode == 0 and report["counts"]["changed"] == 2
