@@ -37,6 +37,12 @@ logger = logging.getLogger(__name__)
 LEASE_NAME = "crawl"
 
 
+def lease_name(site: str) -> str:
+    """The lease of one site: one crawl of a site at a time (politeness), whatever the machine;
+    crawls of different sites run side by side (on Scrapyd nodes, newsmon/cluster/)."""
+    return f"{LEASE_NAME}:{site}"
+
+
 def thresholds_from_settings(settings) -> Thresholds:
     """The run's thresholds, checked; a bad value is a ConfigError naming the setting."""
     try:
@@ -59,6 +65,7 @@ class ArchiveRunExtension:
         self.archive: Archive | None = None
         self.run_id: int | None = None
         self._holds_lease = False
+        self.lease = LEASE_NAME
         self._heartbeat: asyncio.Task | None = None
 
     @classmethod
@@ -81,7 +88,8 @@ class ArchiveRunExtension:
                 site=spider.rules.name, base_url=base_url,
                 trigger=settings.get("NEWSMON_TRIGGER", "manual"),
                 options={"base_url": base_url, "recheck": spider.recheck,
-                         "max_articles": spider.max_articles, "db": _redact(db_url)})
+                         "max_articles": spider.max_articles, "db": _redact(db_url),
+                         **_cluster_job(spider, settings)})
         except Exception as exc:  # noqa: BLE001 - any failure to open the run stops the crawl
             logger.error("cannot open a run in the archive %s: %s", _redact(db_url), exc)
             raise CloseSpider("archive_unavailable") from exc
@@ -90,7 +98,8 @@ class ArchiveRunExtension:
         if not self.locking:
             return
         ttl = settings.getfloat("NEWSMON_LEASE_TTL", 120.0)
-        if not archive.acquire_lease(LEASE_NAME, holder=self.holder, ttl=ttl):
+        self.lease = lease_name(spider.rules.name)
+        if not archive.acquire_lease(self.lease, holder=self.holder, ttl=ttl):
             logger.warning("another crawl holds the lock on this archive; run %s skipped",
                            self.run_id)
             # Closed before the first request: the pipeline writes only into an open run.
@@ -103,7 +112,7 @@ class ArchiveRunExtension:
         while True:
             await asyncio.sleep(ttl / 3)
             try:
-                await asyncio.to_thread(archive.renew_lease, LEASE_NAME, self.holder, ttl)
+                await asyncio.to_thread(archive.renew_lease, self.lease, self.holder, ttl)
             except Exception:  # a missed heartbeat is retried; the lease outlives one miss
                 logger.exception("could not renew the crawl lease")
 
@@ -124,11 +133,20 @@ class ArchiveRunExtension:
         archive.finish_run(run_id, outcome.status, note=outcome.note,
                            coverage=outcome.coverage, degraded=outcome.degraded)
         if self._holds_lease:
-            archive.release_lease(LEASE_NAME, self.holder)
+            archive.release_lease(self.lease, self.holder)
         run = archive.get_run(run_id)
         archive.close()
         stats.set_value(STAT_STATUS, outcome.status)
         logger.info("run %s %s: %s", run_id, outcome.status, summary_line(run))
+
+
+def _cluster_job(spider, settings) -> dict:
+    # Under Scrapyd: the job id (its `_job` argument) and the node the planner named, so the
+    # planner finds the run of each job it scheduled (storage/cluster.py).
+    job = getattr(spider, "_job", None)
+    if not job:
+        return {}
+    return {"job": job, "node": settings.get("NEWSMON_CLUSTER_NODE")}
 
 
 def _redact(url: str) -> str:

@@ -300,6 +300,11 @@ def catch_up_due(archive, trigger, now: datetime, site: str | None = None) -> bo
 
 
 def run_daemon(options: ScheduleOptions) -> int:
+    from newsmon.cluster.planner import planner_daemon
+
+    # With Scrapyd nodes in [cluster], this daemon plans crawls on them instead of crawling.
+    if (code := planner_daemon(options)) is not None:
+        return code
     trigger = options.trigger()
     now = datetime.now(ZoneInfo(options.timezone))
     gap = shortest_gap(trigger, now)

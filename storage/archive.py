@@ -40,7 +40,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from storage import articles, fetches, lease, migrate, rawpages, runs
+from storage import articles, cluster, fetches, lease, migrate, rawpages, runs
 from storage.check import check as consistency_check
 from storage.compression import PageCodec
 from storage.db import make_engine, make_sessionmakers
@@ -202,6 +202,15 @@ class Archive:
             s, name, holder or self.default_holder()))
 
     lease_info = _reads(lease.lease_info)
+
+    # -- crawls on Scrapyd nodes (cluster.py) ----------------------------------------------
+
+    add_cluster_job = _writes(cluster.add_job)
+    active_cluster_jobs = _reads(cluster.active_jobs)
+    cluster_jobs = _reads(cluster.list_jobs)
+    cluster_job_run = _reads(cluster.job_run)
+    settle_cluster_job = _writes(cluster.settle_job)
+    last_completed_runs = _reads(cluster.last_completed)
 
     def default_holder(self) -> str:
         return f"{self.host}:{os.getpid()}"

@@ -9,7 +9,11 @@ fire ON DELETE CASCADE on the rows that refer to it.
 from __future__ import annotations
 
 import ast
+import atexit
+import shutil
+import tempfile
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 
 from sqlalchemy import Engine, inspect, text
@@ -25,13 +29,37 @@ def alembic_config(connection=None):
     from alembic.config import Config
 
     cfg = Config()
-    cfg.set_main_option("script_location", "storage:migrations")
+    cfg.set_main_option("script_location", str(_MIGRATIONS_DIR) if _MIGRATIONS_DIR.is_dir()
+                        else "storage:migrations")
     if connection is not None:
         cfg.attributes["connection"] = connection
     return cfg
 
 
-_VERSIONS_DIR = Path(__file__).resolve().parent / "migrations" / "versions"
+def _extracted_migrations() -> Path:
+    """The migration scripts as files in a temporary directory, for a process that imports
+    newsmon from a zipped egg (a crawl that Scrapyd runs): Alembic and the revision reader
+    below need a directory."""
+    target = Path(tempfile.mkdtemp(prefix="newsmon-migrations-"))
+    atexit.register(shutil.rmtree, target, True)
+
+    def copy(source, into: Path) -> None:
+        into.mkdir(exist_ok=True)
+        for item in source.iterdir():
+            if item.is_dir():
+                if item.name != "__pycache__":
+                    copy(item, into / item.name)
+            else:
+                (into / item.name).write_bytes(item.read_bytes())
+
+    copy(resources.files("storage") / "migrations", target / "migrations")
+    return target / "migrations"
+
+
+_MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+if not _MIGRATIONS_DIR.is_dir():
+    _MIGRATIONS_DIR = _extracted_migrations()
+_VERSIONS_DIR = _MIGRATIONS_DIR / "versions"
 
 
 def _scripts() -> dict[str, str | None]:

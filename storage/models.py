@@ -352,3 +352,22 @@ class SupersededRecord(Base):
     job_id: Mapped[int | None] = mapped_column(ForeignKey("reparse_jobs.id"))
     superseded_at: Mapped[datetime] = mapped_column(default=utcnow)
     reason: Mapped[str | None] = mapped_column(Text)
+
+
+class ClusterJob(Base):
+    """A crawl the planner handed to a Scrapyd node (storage/cluster.py): the node, Scrapyd's
+    job id and, once the crawl opened it, its run. `state` is "scheduled" until the planner
+    sees the job end ("done") or lose its node ("failed", with the reason in `note`)."""
+
+    __tablename__ = "cluster_jobs"
+    __table_args__ = (Index("ix_cluster_jobs_state", "state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site: Mapped[str] = mapped_column(String(64))
+    node: Mapped[str] = mapped_column(String(255))
+    job: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), default="scheduled")
+    scheduled_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+    note: Mapped[str | None] = mapped_column(Text)
