@@ -63,6 +63,37 @@ def search(conn: Connection, tree, *, all_versions: bool, limit: int,
     return hits[:limit]
 
 
+# A query the planner expects in at least this share of the versions is "dense": the newest
+# ids, tested one by one, give the window sooner than the GIN index, which must read the
+# word's whole posting list (a word in 60% of 250,000 versions: 15 ms against 2). A prefix
+# makes the index merge the lists of every word it starts, so half that share will do.
+DENSE_SHARE = 0.3
+# How many versions the dense walk may test, as a multiple of window / share.
+DENSE_MARGIN = 2.5
+
+
+def _newest_of_dense(conn: Connection, tsq: str, window: int, top: int) -> list | None:
+    """The newest `window` matches of a dense query, ranked as _scored ranks them, by
+    walking the primary key down from the newest id over a bounded range; None when the
+    query is not dense or the range held fewer matches (then the index path answers)."""
+    plan = conn.scalar(text(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM version_fts WHERE "
+                            f"document @@ {_TSQUERY}"), {"tsq": tsq})
+    share = plan[0]["Plan"]["Plan Rows"] / top if top else 0.0
+    if share < (DENSE_SHARE / 2 if ":*" in tsq else DENSE_SHARE):
+        return None
+    span = min(top, int(DENSE_MARGIN * window / share) + 1)
+    # Every version in the range is a candidate, so the matches found are the newest ones
+    # as long as there are `window` of them.
+    scored = conn.execute(text(
+        f"SELECT version_id, ts_rank(head, {_TSQUERY}) FROM ("
+        f"  SELECT version_id, head FROM ("
+        f"    SELECT version_id, head, document FROM version_fts WHERE version_id > :lo"
+        f"    ORDER BY version_id DESC) AS newest"
+        f"  WHERE document @@ {_TSQUERY} LIMIT :window) AS w"
+    ), {"tsq": tsq, "lo": top - span, "window": window}).all()
+    return scored if len(scored) >= window else None
+
+
 def _scored(conn: Connection, tsq: str, window: int | None) -> list:
     """(version id, ts_rank) of the matches ranked: the newest `window`, or all."""
     # The planner takes `document @@ q` for cheap, but each document is a TOASTed vector of
@@ -71,6 +102,10 @@ def _scored(conn: Connection, tsq: str, window: int | None) -> list:
     # scans off it can only combine bitmaps: the GIN index for the words and, below, the
     # primary key for an id range, so only rows that match are read.
     top = conn.scalar(text("SELECT max(version_id) FROM version_fts")) or 0
+    if window is not None:
+        dense = _newest_of_dense(conn, tsq, window, top)
+        if dense is not None:
+            return dense
     conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
     conn.exec_driver_sql("SET LOCAL enable_indexscan = off")
     q = _TSQUERY
