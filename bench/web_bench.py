@@ -16,11 +16,14 @@ Requests are drawn in random order from each kind: the changes page (first page,
 filters, a later keyset page), an article page (2,000 articles drawn from the whole archive,
 so each is seldom asked twice), the diff between the last two versions of a long article,
 a search page, and each Atom feed (all changes, per field kind, new articles, per article,
-per search). A warm-up pass asks every path of the kinds the server caches (diffs per version
-pair, rendered feeds and change pages per archive state) once and a few of the others. Reports
+per search). Before the timed pass, each client connection asks every path of the kinds the
+server caches (diffs per version pair, rendered feeds and change pages per archive state) once
+and a few of the others: a connection stays with one server worker, and each worker process
+has caches of its own, so every worker is warm, as in a server that has run a while. Reports
 p50 / p95 per kind (wall time at the client, full 200 responses, no conditional requests),
 CPU seconds of the client, the server and the rest of the machine (the database server,
-other users) during the timed pass, and the 1-minute load average sampled every second.
+other users) during the timed pass, the 1-minute load average sampled every second, and how
+many times the archive state the server's caches are keyed by changed meanwhile.
 """
 
 from __future__ import annotations
@@ -125,43 +128,115 @@ async def _get(reader, writer, host: str, path: str) -> int:
     return status
 
 
-async def _drive(host: str, port: int, work: list[str], clients: int) -> list:
+class _Connection:
+    """One kept-alive client connection; reopened when the server has closed it while it was
+    idle (uvicorn closes keep-alive connections idle for 5 s, as during the warm-up of the
+    other connections)."""
+
+    def __init__(self, host: str, port: int):
+        self.host, self.port = host, port
+        self.reader = self.writer = None
+
+    async def open(self) -> None:
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+
+    async def get(self, path: str) -> int:
+        try:
+            return await _get(self.reader, self.writer, f"{self.host}:{self.port}", path)
+        except (asyncio.IncompleteReadError, ConnectionError) as exc:
+            if isinstance(exc, asyncio.IncompleteReadError) and exc.partial:
+                raise
+            self.close()
+            await self.open()
+            return await _get(self.reader, self.writer, f"{self.host}:{self.port}", path)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+async def _drive(host: str, port: int, warm: list[str], work: list[str], clients: int,
+                 ready) -> list:
+    """Each client connection first asks every `warm` path (a connection stays with one
+    server worker, and each worker has caches of its own), then, once `ready()` returns, the
+    shared `work` list is served back to back."""
     position = iter(range(len(work)))
     results: list = [None] * len(work)
+    connections = [_Connection(host, port) for _ in range(clients)]
 
-    async def client() -> None:
-        reader, writer = await asyncio.open_connection(host, port)
-        try:
-            for index in position:
-                start = time.perf_counter()
-                status = await _get(reader, writer, f"{host}:{port}", work[index])
-                results[index] = (status, (time.perf_counter() - start) * 1000)
-        finally:
-            writer.close()
+    async def warm_up(connection: _Connection) -> None:
+        await connection.open()
+        for path in warm:
+            status = await connection.get(path)
+            if status != 200:
+                raise RuntimeError(f"{path}: HTTP {status}")
 
-    await asyncio.gather(*(client() for _ in range(clients)))
+    async def client(connection: _Connection) -> None:
+        for index in position:
+            start = time.perf_counter()
+            status = await connection.get(work[index])
+            results[index] = (status, (time.perf_counter() - start) * 1000)
+
+    try:
+        await asyncio.gather(*(warm_up(c) for c in connections))
+        await asyncio.get_running_loop().run_in_executor(None, ready)
+        await asyncio.gather(*(client(c) for c in connections))
+    finally:
+        for connection in connections:
+            connection.close()
     return results
 
 
-def _client_process(host: str, port: int, work: list[str], clients: int, out) -> None:
-    cpu = time.process_time()
-    results = asyncio.run(_drive(host, port, work, clients))
-    out.send((results, time.process_time() - cpu))
-    out.close()
+def _client_process(host: str, port: int, warm: list[str], work: list[str], clients: int,
+                    pipe) -> None:
+    def ready() -> None:
+        pipe.send("warm")
+        pipe.recv()  # "go": the parent has taken its CPU and load readings
 
-
-def _run_clients(host: str, port: int, work: list[str], clients: int) -> tuple[list, float]:
-    """[(status, ms)] per request of `work`, and the client process's CPU seconds."""
-    context = multiprocessing.get_context("spawn")
-    receive, send = context.Pipe(duplex=False)
-    proc = context.Process(target=_client_process, args=(host, port, work, clients, send))
-    proc.start()
-    send.close()
     try:
-        results, cpu = receive.recv()
-    finally:
-        proc.join()
-    return results, cpu
+        cpu = 0.0
+
+        def timed_ready() -> None:
+            nonlocal cpu
+            ready()
+            cpu = time.process_time()
+
+        results = asyncio.run(_drive(host, port, warm, work, clients, timed_ready))
+        pipe.send((results, time.process_time() - cpu))
+    except Exception as exc:  # noqa: BLE001 - reported by the parent
+        pipe.send(RuntimeError(f"client: {exc}"))
+    pipe.close()
+
+
+class _Clients:
+    """The client process: warms up on start, measures from go() until results()."""
+
+    def __init__(self, host: str, port: int, warm: list[str], work: list[str], clients: int):
+        context = multiprocessing.get_context("spawn")
+        self._pipe, child = context.Pipe()
+        self._proc = context.Process(target=_client_process,
+                                     args=(host, port, warm, work, clients, child))
+        self._proc.start()
+        child.close()
+
+    def _receive(self):
+        message = self._pipe.recv()
+        if isinstance(message, Exception):
+            self._proc.join()
+            raise message
+        return message
+
+    def warmed(self) -> None:
+        self._receive()
+
+    def go(self) -> None:
+        self._pipe.send("go")
+
+    def results(self) -> tuple[list, float]:
+        """[(status, ms)] per request of `work`, and the client's CPU seconds after go()."""
+        results, cpu = self._receive()
+        self._proc.join()
+        return results, cpu
 
 
 # -- the server and the machine --------------------------------------------------------------
@@ -199,16 +274,29 @@ def _machine_busy() -> float:
 
 
 class _LoadSampler:
-    """The 1-minute load average, every second, while the timed pass runs."""
+    """The 1-minute load average every second, and how often the archive state the server's
+    caches depend on changed (newsmon/web/cache.py, read here every 0.1 s: on a PostgreSQL
+    server shared with other writers, their commits count too), while the timed pass runs."""
 
-    def __init__(self):
+    def __init__(self, db_url: str):
+        from newsmon.web.cache import ArchiveState
+        from newsmon.web.db import readonly_engine
+
         self.samples: list[float] = []
+        self.state_changes = 0
+        self._engine = readonly_engine(db_url)
+        self._state = ArchiveState(self._engine)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
-        while not self._stop.wait(1.0):
-            self.samples.append(os.getloadavg()[0])
+        last, tick = self._state.token(), 0
+        while not self._stop.wait(0.1):
+            token = self._state.token()
+            self.state_changes += token != last
+            last, tick = token, tick + 1
+            if tick % 10 == 0:
+                self.samples.append(os.getloadavg()[0])
 
     def __enter__(self):
         self.samples.append(os.getloadavg()[0])
@@ -219,11 +307,14 @@ class _LoadSampler:
         self._stop.set()
         self._thread.join()
         self.samples.append(os.getloadavg()[0])
+        self._state.close()
+        self._engine.dispose()
 
     def summary(self) -> dict:
         return {"start": round(self.samples[0], 2), "end": round(self.samples[-1], 2),
                 "max": round(max(self.samples), 2),
-                "mean": round(sum(self.samples) / len(self.samples), 2)}
+                "mean": round(sum(self.samples) / len(self.samples), 2),
+                "archive_state_changes": self.state_changes}
 
 
 class _Server:
@@ -255,13 +346,12 @@ class _Server:
             self.proc.communicate()
 
 
-def _warm_up(probe, base: str, targets: dict[str, list[str]]) -> None:
-    for kind, paths in targets.items():
-        cached = kind.split(":")[0] in CACHED_KINDS
-        for path in paths if cached else paths[:5]:
-            response = probe.get(base + path)
-            if response.status_code != 200:
-                raise RuntimeError(f"{path}: HTTP {response.status_code}")
+def _warm_paths(targets: dict[str, list[str]]) -> list[str]:
+    """Every path of the kinds the server caches, a few of the others (imports, plans)."""
+    paths = []
+    for kind, kind_paths in targets.items():
+        paths += kind_paths if kind.split(":")[0] in CACHED_KINDS else kind_paths[:3]
+    return paths
 
 
 def measure(url: str, *, per_kind: int, clients: int = CLIENTS, seed: int = 1,
@@ -281,14 +371,17 @@ def measure(url: str, *, per_kind: int, clients: int = CLIENTS, seed: int = 1,
     try:
         with httpx.Client(timeout=60) as probe:
             server.wait(probe)
-            _warm_up(probe, server.base, targets)
-        server_cpu, busy = _tree_cpu(server.proc.pid), _machine_busy()
-        with _LoadSampler() as load:
+        clients_proc = _Clients("127.0.0.1", server.port, _warm_paths(targets),
+                                [path for _, path in work], clients)
+        clients_proc.warmed()
+        with _LoadSampler(url) as load:
+            server_cpu, busy = _tree_cpu(server.proc.pid), _machine_busy()
             start = time.perf_counter()
-            results, client_cpu = _run_clients("127.0.0.1", server.port,
-                                               [path for _, path in work], clients)
+            clients_proc.go()
+            results, client_cpu = clients_proc.results()
             seconds = time.perf_counter() - start
-        server_cpu, busy = _tree_cpu(server.proc.pid) - server_cpu, _machine_busy() - busy
+            server_cpu = _tree_cpu(server.proc.pid) - server_cpu
+            busy = _machine_busy() - busy
     finally:
         server.stop()
     samples: dict[str, list[float]] = {kind: [] for kind in targets}
@@ -339,7 +432,8 @@ def format_report(report: dict) -> str:
                      f"({fig['requests_per_s']}/s){errors}\n  CPU s: server {cpu['server']}, "
                      f"client {cpu['client']}, rest of the machine {cpu['rest']} (of "
                      f"{cpu['available']}); load average {load['start']} -> {load['end']}, "
-                     f"mean {load['mean']}, max {load['max']}")
+                     f"mean {load['mean']}, max {load['max']}; archive state changed "
+                     f"{load['archive_state_changes']} times")
         for kind, f in fig["kinds"].items():
             verdict = "ok" if f["p95_ms"] <= TARGET_P95_MS else "OVER TARGET"
             lines.append(f"  {kind:<16} p50 {f['p50_ms']:>7.1f} ms   p95 {f['p95_ms']:>7.1f} ms"
