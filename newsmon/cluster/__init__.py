@@ -74,7 +74,8 @@ def load_cluster(values: dict[str, Any] | None = None, env=None) -> ClusterConfi
             project=str(values.get("project", "newsmon")),
             spider=str(values.get("spider", "site")),
             max_jobs=int(values.get("max_jobs", 2)),
-            sites=list(values.get("sites") or [default_site()]),
+            # [crawl].site is needed only when there is a cluster to plan for.
+            sites=list(values.get("sites") or ([default_site()] if nodes else [])),
             every=float(values.get("every", 1800)),
             interval=float(values.get("interval", 30)),
             recheck=str(values.get("recheck", "due")),
