@@ -11,7 +11,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
 from storage.models import Article, ArticleUrl, ArticleVersion, Site
@@ -43,26 +43,24 @@ def resolve_article(archive, ref: str | int, *, site: str | None = None) -> Arch
         raise QueryError("empty article reference")
     with reading(archive) as conn:
         # Naming the site ids lets the unique (site_id, article_id) index answer the lookup.
-        sites = select(Site.id) if not site else select(Site.id).where(Site.name == site)
-        site_ids = list(conn.scalars(sites))
-        base = select(Article.id).where(Article.site_id.in_(site_ids))
+        site_ids = list(conn.scalars(_NAMED_SITE, {"site": site}) if site else
+                        conn.scalars(_SITES))
         candidates: list[int] = []
         match = _ID.fullmatch(ref)
         if match:
-            candidates = _ids(conn, base.where(Article.article_id == match.group(1)))
+            candidates = _ids(conn, _BY_SITE_ID, site_ids, match.group(1))
             # (An archive id is a 32-bit integer on PostgreSQL: larger numbers cannot be one.)
             if not candidates and ref.isdigit() and int(ref) < 2**31:
-                candidates = _ids(conn, base.where(Article.id == int(ref)))
+                candidates = _ids(conn, _BY_ARCHIVE_ID, site_ids, int(ref))
         elif "://" in ref or ref.startswith("/"):
             url = ref.split("#", 1)[0]
-            candidates = _ids(conn, base.where(Article.url == url))
+            candidates = _ids(conn, _BY_URL, site_ids, url)
             if not candidates:
-                candidates = _ids(conn, base.join(ArticleUrl, ArticleUrl.article_id == Article.id)
-                                  .where(ArticleUrl.url == url).distinct())
+                candidates = _ids(conn, _BY_SEEN_URL, site_ids, url)
             segment = urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
             path_id = _ID_IN_SEGMENT.match(segment)
             if not candidates and path_id:
-                candidates = _ids(conn, base.where(Article.article_id == path_id.group(1)))
+                candidates = _ids(conn, _BY_SITE_ID, site_ids, path_id.group(1))
         else:
             raise QueryError(f"not an article reference: {ref!r} (expected an id such as "
                              "40671561 or art40671561, or a URL)")
@@ -73,13 +71,42 @@ def resolve_article(archive, ref: str | int, *, site: str | None = None) -> Arch
     return ArchiveId(candidates[0])
 
 
-def _ids(conn: Connection, query) -> list[int]:
-    return list(dict.fromkeys(conn.scalars(query.limit(3)).all()))
+# The statements of a lookup are built once: building a SELECT costs more Python than a page's
+# lookups take to run (SQLAlchemy caches the compiled SQL, not the statement objects).
+_SITES = select(Site.id)
+_NAMED_SITE = select(Site.id).where(Site.name == bindparam("site"))
+_IN_SITES = select(Article.id).where(Article.site_id.in_(bindparam("sites", expanding=True)))
+_BY_SITE_ID = _IN_SITES.where(Article.article_id == bindparam("value")).limit(3)
+_BY_ARCHIVE_ID = _IN_SITES.where(Article.id == bindparam("value")).limit(3)
+_BY_URL = _IN_SITES.where(Article.url == bindparam("value")).limit(3)
+_BY_SEEN_URL = (_IN_SITES.join(ArticleUrl, ArticleUrl.article_id == Article.id)
+                .where(ArticleUrl.url == bindparam("value")).distinct().limit(3))
+_VERSIONS_OF = (select(*VERSION_COLUMNS).select_from(version_join())
+                .where(ArticleVersion.article_id == bindparam("article")))
+_CURRENT_VERSION = _VERSIONS_OF.where(ArticleVersion.version == Article.current_version)
+_NUMBERED_VERSION = _VERSIONS_OF.where(ArticleVersion.version == bindparam("version"))
+_ALL_VERSIONS = _VERSIONS_OF.order_by(ArticleVersion.version)
+_HISTORY = (
+    select(
+        ArticleVersion.version,
+        ArticleVersion.fetched_at,
+        ArticleVersion.content_hash,
+        ArticleVersion.changed_fields,
+        ArticleVersion.title,
+        ArticleVersion.paywall_percent,
+        ArticleVersion.word_count,
+        ArticleVersion.change_summary,
+        ArticleVersion.parser_fingerprint,
+        ArticleVersion.artefact,
+    )
+    .where(ArticleVersion.article_id == bindparam("article"))
+    .order_by(ArticleVersion.version)
+)
+_HISTORY_WITHOUT_ARTEFACTS = _HISTORY.where(ArticleVersion.artefact.is_(False))
 
 
-def _versions_of(article: int):
-    return (select(*VERSION_COLUMNS).select_from(version_join())
-            .where(ArticleVersion.article_id == article))
+def _ids(conn: Connection, query, site_ids: list[int], value) -> list[int]:
+    return list(dict.fromkeys(conn.scalars(query, {"sites": site_ids, "value": value}).all()))
 
 
 def get_version(archive, ref: str | int, version: int | None = None) -> dict[str, Any]:
@@ -89,12 +116,11 @@ def get_version(archive, ref: str | int, version: int | None = None) -> dict[str
     it was kept). Raises QueryError for an unknown article or version."""
     article = resolve_article(archive, ref)
     with reading(archive) as conn:
-        query = _versions_of(article)
         if version is None:
-            query = query.where(ArticleVersion.version == Article.current_version)
+            row = conn.execute(_CURRENT_VERSION, {"article": article}).first()
         else:
-            query = query.where(ArticleVersion.version == int(version))
-        row = conn.execute(query).first()
+            row = conn.execute(_NUMBERED_VERSION, {"article": article,
+                                                   "version": int(version)}).first()
         if row is None:
             if version is None:
                 raise QueryError(f"article {ref!r} has no stored version yet")
@@ -107,7 +133,7 @@ def get_versions(archive, ref: str | int) -> list[dict[str, Any]]:
     """Every version's record (as get_version gives it), oldest first."""
     article = resolve_article(archive, ref)
     with reading(archive) as conn:
-        rows = conn.execute(_versions_of(article).order_by(ArticleVersion.version)).all()
+        rows = conn.execute(_ALL_VERSIONS, {"article": article}).all()
     return [dict(r._mapping) for r in rows]
 
 
@@ -117,24 +143,7 @@ def list_versions(archive, ref: str | int, *, artefacts: bool = False) -> list[d
     change_summary, parser_fingerprint, artefact. Versions a re-parse found equal to the
     one before them (parser artefacts) only with `artefacts`."""
     article = resolve_article(archive, ref)
-    query = (
-        select(
-            ArticleVersion.version,
-            ArticleVersion.fetched_at,
-            ArticleVersion.content_hash,
-            ArticleVersion.changed_fields,
-            ArticleVersion.title,
-            ArticleVersion.paywall_percent,
-            ArticleVersion.word_count,
-            ArticleVersion.change_summary,
-            ArticleVersion.parser_fingerprint,
-            ArticleVersion.artefact,
-        )
-        .where(ArticleVersion.article_id == article)
-        .order_by(ArticleVersion.version)
-    )
-    if not artefacts:
-        query = query.where(ArticleVersion.artefact.is_(False))
+    query = _HISTORY if artefacts else _HISTORY_WITHOUT_ARTEFACTS
     with reading(archive) as conn:
-        rows = conn.execute(query).all()
+        rows = conn.execute(query, {"article": article}).all()
     return [dict(r._mapping) for r in rows]
