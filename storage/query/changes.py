@@ -21,7 +21,7 @@ from sqlalchemy.orm import aliased
 
 from storage.changes import SUMMARY_FIELDS
 from storage.models import Article, ArticleVersion, Site
-from storage.query.connection import is_sqlite, reading
+from storage.query.connection import id_in, is_sqlite, reading
 from storage.query.errors import QueryError
 from storage.query.filters import ArticleFilter, _instant, apply_filters
 from storage.query.records import current_join
@@ -105,25 +105,30 @@ def _changed_any(sqlite: bool, fields: list[str]):
         bindparam("fields", fields))
 
 
+# The columns of a change row, built once (see lookup.py: building a SELECT with its joins
+# costs more Python than running it); each call adds its version ids.
+_CHANGE_ROWS = (
+    select(
+        ArticleVersion.id.label("version_id"), Article.id.label("id"),
+        Site.name.label("site"), Article.article_id, ArticleVersion.version,
+        Article.current_version.label("versions"), ArticleVersion.fetched_at,
+        ArticleVersion.changed_fields, ArticleVersion.change_summary,
+        _current.title.label("current_title"), Article.url,
+        *(getattr(ArticleVersion, name) for name in SUMMARY_FIELDS),
+    )
+    .select_from(ArticleVersion)
+    .join(Article, Article.id == ArticleVersion.article_id)
+    .join(Site, Site.id == Article.site_id)
+    .outerjoin(_current, and_(_current.article_id == Article.id,
+                              _current.version == Article.current_version))
+)
+
+
 def _change_rows(conn, ids: list[int]) -> list[dict[str, Any]]:
     if not ids:
         return []
-    query = (
-        select(
-            ArticleVersion.id.label("version_id"), Article.id.label("id"),
-            Site.name.label("site"), Article.article_id, ArticleVersion.version,
-            Article.current_version.label("versions"), ArticleVersion.fetched_at,
-            ArticleVersion.changed_fields, ArticleVersion.change_summary,
-            _current.title.label("current_title"), Article.url,
-            *(getattr(ArticleVersion, name) for name in SUMMARY_FIELDS),
-        )
-        .select_from(ArticleVersion)
-        .join(Article, Article.id == ArticleVersion.article_id)
-        .join(Site, Site.id == Article.site_id)
-        .outerjoin(_current, and_(_current.article_id == Article.id,
-                                  _current.version == Article.current_version))
-        .where(ArticleVersion.id.in_(ids))
-    )
+    # One array parameter on PostgreSQL: the same SQL text for any number of ids.
+    query = _CHANGE_ROWS.where(id_in(conn, ArticleVersion.id, ids))
     by_id = {row.version_id: dict(row._mapping) for row in conn.execute(query)}
     rows = []
     for version_id in ids:
