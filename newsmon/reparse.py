@@ -38,6 +38,7 @@ from storage.reparse import EXAMPLES, Parsed, correct_chain, resolve_held, to_co
 from storage.versioning import DEFAULT_MAX_BODY_SHRINK
 
 LEASE_TTL = 600  # seconds; renewed after every batch
+AHEAD = 2  # batches handed to the workers beyond the one being written
 # Per-version counters of a re-parse of archived versions, and of held fetches.
 VERSION_COUNTS = ("pages", "changed", "refreshed", "unchanged", "unusable", "skipped",
                   "artefacts_marked", "artefacts_cleared", "derived_rewritten",
@@ -149,8 +150,8 @@ class _Batch:
 
 
 def _pipeline(archive, options: Options, cursor: int, report: Report) -> Iterator[_Batch]:
-    """Batches of whole articles with their pages parsed, reading and parsing one batch
-    ahead of the one being written."""
+    """Batches of whole articles with their pages parsed, reading and parsing AHEAD batches
+    ahead of the one being written (so the workers never wait for a write)."""
     held = options.suspects
     dicts = jobs.dictionaries(archive)
     pool = None
@@ -173,7 +174,7 @@ def _pipeline(archive, options: Options, cursor: int, report: Report) -> Iterato
             if ids:
                 cursor = ids[-1]
                 pending.append(_Batch(ids, pages, _submit(pool, pages, options.chunk, held)))
-            if pending and (len(pending) > 1 or not ids):
+            if pending and (len(pending) > AHEAD or not ids):
                 batch = pending.popleft()
                 batch.results = _collect(batch.results, report)
                 yield batch
