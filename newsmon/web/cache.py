@@ -78,30 +78,50 @@ class ArchiveState:
             self.close_locked()
 
 
-class ResponseCache:
-    """Values by key, each valid for the archive state it was built in (LRU)."""
+class LRU:
+    """A bounded mapping that forgets the least recently used key first (thread-safe)."""
 
-    def __init__(self, state: ArchiveState, size: int = RESPONSE_CACHE_SIZE):
-        self.state = state
+    def __init__(self, size: int):
         self.size = size
-        self._items: OrderedDict[Hashable, tuple[Any, Any]] = OrderedDict()
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
+
+    def get(self, key: Hashable, default: Any = None) -> Any:
+        with self._lock:
+            if key not in self._items:
+                return default
+            self._items.move_to_end(key)
+            return self._items[key]
+
+    def put(self, key: Hashable, value: Any) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+class ResponseCache:
+    """Values by key, each valid for the archive state it was built in. `state()` gives the
+    current state token (ArchiveState.token, or a caller's wrapper of it)."""
+
+    def __init__(self, state: Callable[[], Any], size: int = RESPONSE_CACHE_SIZE):
+        self.state = state
+        self._items = LRU(size)
 
     def get(self, key: Hashable, build: Callable[[], Any]) -> Any:
         """The value for `key` built in the current state, else `build()` (kept when the
         state could be read). Exceptions from `build` propagate and nothing is kept."""
-        token = self.state.token()
+        token = self.state()
         if token is not None:
-            with self._lock:
-                item = self._items.get(key)
-                if item is not None and item[0] == token:
-                    self._items.move_to_end(key)
-                    return item[1]
+            item = self._items.get(key)
+            if item is not None and item[0] == token:
+                return item[1]
         value = build()
         if token is not None:
-            with self._lock:
-                self._items[key] = (token, value)
-                self._items.move_to_end(key)
-                while len(self._items) > self.size:
-                    self._items.popitem(last=False)
+            self._items.put(key, (token, value))
         return value

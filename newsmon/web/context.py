@@ -5,7 +5,6 @@ into a clean 400 or 404."""
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from datetime import date, datetime
 from typing import Any
 
@@ -15,15 +14,23 @@ from markupsafe import Markup, escape
 from crawler.sites import id_pattern
 from crawler.urls import article_ref
 from newsmon.web import present
-from newsmon.web.cache import ArchiveState, ResponseCache
+from newsmon.web.cache import LRU, ArchiveState, ResponseCache
 from storage import Archive
-from storage.query import QueryError, diff_versions, get_version, reading, resolve_article
+from storage.query import (
+    QueryError,
+    diff_versions,
+    get_version,
+    last_rewrite,
+    reading,
+    resolve_article,
+)
 from storage.query.paragraphs import collapse, paragraph_diff
 
 # Highlight marks handed to the search functions: control characters that normalised
 # archive text cannot contain, replaced by <mark> only after the text has been escaped.
 MARKS = ("\x02", "\x03")
 DIFF_CACHE_SIZE = 512
+ENTRY_CACHE_SIZE = 2048
 
 
 class WebError(Exception):
@@ -62,31 +69,28 @@ def parse_day(value: str | None, name: str) -> date | datetime | None:
 
 
 class DiffCache:
-    """Full diffs by (article, from, to), computed on demand. Versions never change once
-    stored, so an entry stays right for the life of the process; an in-process LRU."""
+    """Full diffs by (article, from, to), computed on demand; an in-process LRU. A stored
+    version changes only when a re-parse rewrites it, and then Context drops them all."""
 
     def __init__(self, archive: Archive, size: int = DIFF_CACHE_SIZE):
         self.archive = archive
-        self.size = size
-        self._entries: OrderedDict[tuple[int, int, int], dict[str, Any]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._entries = LRU(size)
 
     def get(self, article: int, old: int, new: int, db=None) -> dict[str, Any]:
         """The diff (computed on `db`, a connection from reading(), when given)."""
         key = (article, old, new)
-        with self._lock:
-            if key in self._entries:
-                self._entries.move_to_end(key)
-                return self._entries[key]
+        diff = self._entries.get(key)
+        if diff is not None:
+            return diff
         diff = diff_versions(db if db is not None else self.archive, article, old, new)
         for entry in diff["fields"]:
             if entry["field"] == "body":
                 entry["paragraphs"] = collapse(paragraph_diff(entry["old"], entry["new"]))
-        with self._lock:
-            self._entries[key] = diff
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
+        self._entries.put(key, diff)
         return diff
+
+    def clear(self) -> None:
+        self._entries.clear()
 
 
 class Context:
@@ -94,9 +98,15 @@ class Context:
         self.archive = archive
         self.public_url = public_url.rstrip("/") if public_url else None
         self.diffs = DiffCache(archive)
+        # Rendered feed entries by (version id, base URL): feeds.change_html.
+        self.entries = LRU(ENTRY_CACHE_SIZE)
         # How the configured site writes its article ids (its profile's [site].id_pattern).
         self.id_pattern = id_pattern()
-        self.responses = ResponseCache(ArchiveState(archive.engine))
+        self.state = ArchiveState(archive.engine)
+        self.responses = ResponseCache(self.current_state)
+        self._seen_state: Any = None
+        self._rewrite_mark: int | None = None
+        self._state_lock = threading.Lock()
         self.templates = Environment(loader=PackageLoader("newsmon.web", "templates"),
                                      autoescape=True, trim_blocks=True, lstrip_blocks=True)
         self.templates.filters.update(
@@ -109,6 +119,23 @@ class Context:
         """The absolute base for links that leave the page (feeds): --public-url, else the
         address the request came to."""
         return self.public_url or str(request.base_url).rstrip("/")
+
+    def current_state(self) -> Any:
+        """The archive's state token (newsmon/web/cache.py). When it has changed since the
+        last request, and a re-parse has rewritten versions in place meanwhile (each rewrite
+        leaves a superseded record), the diffs and rendered entries derived from them are
+        dropped first."""
+        token = self.state.token()
+        if token is None or token == self._seen_state:
+            return token
+        mark = last_rewrite(self.archive)
+        with self._state_lock:
+            if mark != self._rewrite_mark:
+                self.diffs.clear()
+                self.entries.clear()
+                self._rewrite_mark = mark
+            self._seen_state = token
+        return token
 
     def reading(self):
         """One read-only connection (and transaction) for the several queries of a request:

@@ -12,8 +12,6 @@ is rendered. A feed's rows, validators and document are kept while the archive s
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
@@ -37,31 +35,6 @@ ET.register_namespace("", ATOM)
 router = APIRouter()
 
 
-class _EntryCache:
-    """Rendered entry HTML by (version id, base URL)."""
-
-    def __init__(self, size: int = 2048):
-        self.size = size
-        self._items: OrderedDict[tuple, str] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple) -> str | None:
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        return None
-
-    def put(self, key: tuple, html: str) -> None:
-        with self._lock:
-            self._items[key] = html
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-
-
-_entries = _EntryCache()
-
-
 def _ctx(request: Request) -> Context:
     return request.app.state.ctx
 
@@ -78,7 +51,7 @@ def _rfc3339(value: Any) -> str:
 def change_html(ctx: Context, change: dict[str, Any], base: str) -> str:
     """The entry content of one change: every changed field, old -> new, inline styles."""
     key = (change["version_id"], base)
-    cached = _entries.get(key)
+    cached = ctx.entries.get(key)
     if cached is not None:
         return cached
     fields = change["changed_fields"] or []
@@ -103,7 +76,7 @@ def change_html(ctx: Context, change: dict[str, Any], base: str) -> str:
     url = f"{base}/articles/{change['id']}"
     html = ctx.render("feed_entry.html", change=change, rows=rows, article_url=url,
                       diff_url=f"{url}/diff?from={change['version'] - 1}&to={change['version']}")
-    _entries.put(key, html)
+    ctx.entries.put(key, html)
     return html
 
 

@@ -94,6 +94,7 @@ def diff_for(ctx: Context, ref: str, old: int | None, new: int | None) -> dict:
     half a pair and 404 for a version that does not exist."""
     if (old is None) != (new is None):
         raise bad_request("give both versions to compare (from and to), or neither")
+    ctx.current_state()  # (cached diffs are dropped when a re-parse rewrote versions)
     with ctx.reading() as db:
         article = ctx.article_id(ref, db)
         current = ctx.version(article, db=db)

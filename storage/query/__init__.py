@@ -9,7 +9,8 @@ storage/db.py); large results stream.
 Modules, one concern each:
     filters     ArticleFilter and applying it
     listing     list_articles / iter_articles, ORDERS
-    lookup      resolve_article (-> ArchiveId), get_version, get_versions, list_versions
+    lookup      resolve_article (-> ArchiveId), get_version, get_versions, list_versions,
+                last_rewrite
     diff        diff_versions and the word-level diff
     language    the search query language (parse_query)
     searching   search(), dispatching to search_sqlite / search_pg
@@ -39,6 +40,7 @@ from storage.query.lookup import (
     ArchiveId,
     get_version,
     get_versions,
+    last_rewrite,
     list_versions,
     resolve_article,
 )
@@ -64,6 +66,7 @@ __all__ = [
     "get_versions",
     "iter_articles",
     "iter_versions",
+    "last_rewrite",
     "list_articles",
     "list_fetch_events",
     "list_runs",

@@ -11,10 +11,10 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.engine import Connection
 
-from storage.models import Article, ArticleUrl, ArticleVersion, Site
+from storage.models import Article, ArticleUrl, ArticleVersion, Site, SupersededRecord
 from storage.query.connection import reading
 from storage.query.errors import QueryError
 from storage.query.records import VERSION_COLUMNS, version_join
@@ -147,3 +147,15 @@ def list_versions(archive, ref: str | int, *, artefacts: bool = False) -> list[d
     with reading(archive) as conn:
         rows = conn.execute(query, {"article": article}).all()
     return [dict(r._mapping) for r in rows]
+
+
+def last_rewrite(archive) -> int:
+    """The id of the newest superseded record, 0 when there is none: it moves whenever a
+    re-parse rewrites stored versions in place (storage/reparse.py keeps each replaced
+    record), so that what was derived from them (diffs, rendered feed entries) can be
+    dropped."""
+    with reading(archive) as conn:
+        return conn.scalar(_LAST_REWRITE) or 0
+
+
+_LAST_REWRITE = select(func.max(SupersededRecord.id))
