@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+from contextlib import asynccontextmanager
 from importlib.resources import files
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, PlainTextResponse
@@ -59,16 +61,32 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+# How many requests each worker process handles at once. The handlers are plain functions
+# run in threads, and every database call releases Python's lock and must win it back from
+# the thread rendering another page: with the default 40 threads, a search (hundreds of such
+# calls) waited on other requests' rendering and cost twice the CPU (on the 100,000-article
+# benchmark, search p95 270 ms against 55 with one thread). SQLite's work is all in-process,
+# so one handler; PostgreSQL's includes waits on the server, which a second one fills.
+HANDLER_THREADS = {"sqlite": 1, "postgresql": 2}
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI):
+    anyio.to_thread.current_default_thread_limiter().total_tokens = app.state.handler_threads
+    yield
+
+
 def create_app(db_url: str, *, public_url: str | None = None) -> FastAPI:
     """The application over the archive at `db_url`, opened read-only (newsmon.web.db).
     Raises ArchiveUnavailable when it cannot be served."""
     archive = Archive(open_archive(db_url))
     app = FastAPI(title="newsmon", version="1", docs_url=None, redoc_url=None,
-                  openapi_url="/openapi.json",
+                  openapi_url="/openapi.json", lifespan=_lifespan,
                   description="Read-only access to a newsmon archive: articles, versions, "
                               "diffs, search, runs, statistics. Records and field names are "
                               "those of the CLI's --json output.")
     app.state.ctx = Context(archive, public_url)
+    app.state.handler_threads = HANDLER_THREADS.get(archive.engine.dialect.name, 2)
     app.mount("/static", StaticFiles(directory=str(files("newsmon.web") / "static")),
               name="static")
     app.include_router(pages.router)
