@@ -331,7 +331,7 @@ class _Server:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"newsmon serve exited: {self.proc.stderr.read()[-2000:]}")
             try:
-                if client.get(self.base + "/api/stats").status_code == 200:
+                if client.get(self.base + "/runs").status_code == 200:
                     return
             except Exception:  # noqa: BLE001 - not listening yet
                 time.sleep(0.3)
