@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +32,7 @@ STAT_ARTICLE_PAGES = "newsmon/article_pages"
 STAT_PARSED = "newsmon/parsed_pages"
 STAT_WRITE_FAILURES = "newsmon/write_failures"
 STAT_COVERED = "newsmon/covered/"  # + field name
+STAT_OUTCOME = "newsmon/outcome/"  # + what the archive made of an item (progress display)
 
 
 @dataclass(frozen=True)
@@ -76,11 +77,24 @@ class Outcome:
     degraded: bool
 
 
-def covered_fields(record: Mapping[str, Any]) -> list[str]:
-    """The coverage fields a parsed record has from the site's own markup (not a fallback)."""
+def covered_fields(record: Mapping[str, Any],
+                   by_design: Collection[str] = ()) -> list[str]:
+    """The coverage fields a parsed record has from the site's own markup (not a fallback,
+    except for the fields in `by_design`: those the profile leaves to generic extraction)."""
     sources = record.get("sources") or {}
     return [name for name in COVERAGE_FIELDS
-            if record.get(name) and sources.get(name) != "fallback"]
+            if record.get(name) and (sources.get(name) != "fallback" or name in by_design)]
+
+
+# The profile selector that reads each coverage field: a profile without it (a site on the
+# generic parser) gets the field from generic extraction by design, not as a fallback.
+FIELD_SELECTORS = {"title": "title", "body": "body", "published_at": "published",
+                   "authors": "author_box"}
+
+
+def generic_fields(selectors: Mapping[str, Any]) -> frozenset[str]:
+    """The coverage fields a parser profile (its compiled selectors) has no selector for."""
+    return frozenset(name for name, key in FIELD_SELECTORS.items() if not selectors.get(key))
 
 
 def coverage(counters: RunCounters) -> dict[str, float]:

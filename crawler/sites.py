@@ -6,7 +6,7 @@ from the user: its display name and how it writes its article ids. Crawls, the s
 
 from __future__ import annotations
 
-from crawler.config import ConfigError, load_site_profile, section
+from crawler.config import ConfigError, config_layers, load_site_profile, section, site_names
 from crawler.urls import article_ref
 
 
@@ -17,6 +17,28 @@ def default_site() -> str:
                           "project configuration, or NEWSMON_CRAWL__SITE (the name of a site "
                           "profile, sites/NAME.toml; `newsmon info` shows the layers)")
     return str(site)
+
+
+def default_sites() -> list[str]:
+    """The sites a crawl or the scheduler takes when none is named: `[crawl].sites` when the
+    configuration lists several, else `[crawl].site`."""
+    listed = section("crawl").get("sites")
+    if listed:
+        if not isinstance(listed, list) or not all(isinstance(s, str) for s in listed):
+            raise ConfigError("[crawl].sites must be a list of site profile names")
+        return list(dict.fromkeys(listed))
+    return [default_site()]
+
+
+def crawlable_sites() -> list[str]:
+    """Every site with a profile in the configuration that can be crawled (a base URL and an
+    article pattern; `generic` is a parser model, not a site)."""
+    names = []
+    for name in site_names(config_layers()):
+        site = site_table(name)
+        if site.get("base_url") and site.get("article_pattern"):
+            names.append(name)
+    return names
 
 
 def site_table(site: str | None = None) -> dict:

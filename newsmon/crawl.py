@@ -1,4 +1,6 @@
-"""Run one crawl in this process, as `newsmon crawl` does, and return its run record."""
+"""Run a crawl in this process, as `newsmon crawl` does, and return its run records: one
+site, or several at once (one crawler each in one CrawlerProcess; each has its own downloader,
+so politeness stays per host, and its own run and lease)."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from crawler.config import ConfigError, resolve_db_url
 from crawler.run_status import STAT_RUN_ID
 
 # The spider that crawls any site profile (crawler/spiders/site.py).
-SITE_SPIDER = "site"
+SITE_SPIDER = "news"
 
 
 class CrawlError(RuntimeError):
@@ -80,11 +82,23 @@ def run_crawl(*, db: str | None = None, site: str | None = None, base_url: str |
     cannot restart), and return the run record, or None when the crawl never got to open its
     run. A crawl that cannot start (unknown profile, unreadable config, bad setting) raises
     ConfigError before any request."""
+    return run_crawls(db=db, sites=[site], base_url=base_url, recheck=recheck,
+                      max_articles=max_articles, trigger=trigger, settings=settings)[0]
+
+
+def run_crawls(*, db: str | None = None, sites: list[str | None], base_url: str | None = None,
+               recheck: str = "due", max_articles: int | None = None, trigger: str = "manual",
+               settings: dict[str, Any] | None = None) -> list[dict[str, Any] | None]:
+    """Crawl every site of `sites` at once in this process (None: [crawl].site), blocking;
+    the run record of each, in order (None for a crawl that never opened its run). A site
+    that fails (down, errors) fails its own run only. `base_url` only with a single site."""
     from scrapy.crawler import CrawlerProcess
 
     from newsmon.notify import sender as notify_sender
     from storage import Archive
 
+    if base_url and len(sites) != 1:
+        raise ConfigError("a base URL applies to one site: crawl the others separately")
     db_url, _ = resolve_db_url(db)
     # Scrapy installs its own root log handler at the CLI's level (quiet unless -v): drop
     # ours so that each line is printed once.
@@ -95,25 +109,27 @@ def run_crawl(*, db: str | None = None, site: str | None = None, base_url: str |
     overrides = {"NEWSMON_DB": db_url, "NEWSMON_TRIGGER": trigger, "LOG_LEVEL": level,
                  **(settings or {})}
     process = CrawlerProcess(project_settings(overrides))
-    crawler = process.create_crawler(SITE_SPIDER)
-    started = process.crawl(crawler, site=site, base_url=base_url, recheck=recheck,
-                            max_articles=max_articles)
-    # The spider and the components are built (and check their configuration) as the crawl
-    # starts, before the reactor runs: a crawl that cannot start stops here, touching no
-    # archive. Anything that breaks the crawl later is reported after it.
+    # The spiders and the components are built (and check their configuration) as each
+    # crawl starts, before the reactor runs: a crawl that cannot start stops here, touching
+    # no archive. Anything that breaks a crawl later is reported after it.
     errors: list[BaseException] = []
-    started.addErrback(lambda failure: errors.append(failure.value))
+    crawlers = []
+    for site in sites:
+        crawler = process.create_crawler(SITE_SPIDER)
+        started = process.crawl(crawler, site=site, base_url=base_url, recheck=recheck,
+                                max_articles=max_articles)
+        started.addErrback(lambda failure: errors.append(failure.value))
+        crawlers.append(crawler)
     _raise_first(errors)
     with Archive.open(db_url) as archive:  # alerts: subscriptions see this crawl's events
         subscriptions = notify_sender.before_crawl(archive.engine)
     process.start()
     _raise_first(errors)
-    run_id = crawler.stats.get_value(STAT_RUN_ID)
-    if run_id is None:
-        return None
+    run_ids = [crawler.stats.get_value(STAT_RUN_ID) for crawler in crawlers]
     with Archive.open(db_url) as archive:
         notify_sender.after_crawl(archive.engine, subscriptions)
-        return archive.get_run(run_id)
+        return [archive.get_run(run_id) if run_id is not None else None
+                for run_id in run_ids]
 
 
 def _raise_first(errors: list[BaseException]) -> None:

@@ -1,8 +1,8 @@
-"""`scrapy crawl rp`: the site spider on the profile config/sites/rp.toml (Rzeczpospolita)."""
+"""`scrapy crawl rp`: the news spider on the profile config/sites/rp.toml (Rzeczpospolita)."""
 
-from crawler.spiders.site import SiteSpider
+from crawler.spiders.site import NewsSpider
 
 
-class RpSpider(SiteSpider):
+class RpSpider(NewsSpider):
     name = "rp"
     site = "rp"

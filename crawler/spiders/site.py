@@ -1,7 +1,8 @@
-"""The `site` spider: crawls the site of one profile (config/sites/<site>.toml; `-a site=NAME`,
+"""The `news` spider: crawls the site of one profile (config/sites/<site>.toml; `-a site=NAME`,
 default `[crawl].site`). It discovers the section's articles (listing with pagination, news
-sitemap and its index, RSS), fetches new ones and re-checks known ones when due, with
-conditional requests from the validators kept in the archive.
+sitemap and its index, RSS/Atom feeds: whichever the profile lists), fetches new ones and
+re-checks known ones when due, with conditional requests from the validators kept in the
+archive. `site` is the same spider under its former name (Scrapyd deployments schedule it).
 
 Requests go to the fetch base (`base_url`, e.g. the replica or a mirror); what is archived is
 named on the site's public base (crawler/urls.py): an article's URL is its canonical link when
@@ -44,6 +45,7 @@ from crawler.run_status import (
     STAT_PARSED,
     STAT_SOURCE_FAILURES,
     covered_fields,
+    generic_fields,
 )
 from crawler.sites import default_site
 from crawler.urls import SiteRules
@@ -53,8 +55,8 @@ from storage import Archive
 RECHECK_MODES = ("all", "due", "none")
 
 
-class SiteSpider(scrapy.Spider):
-    name = "site"
+class NewsSpider(scrapy.Spider):
+    name = "news"
     # The profile crawled; a subclass may fix it (the `rp` shortcut), else `-a site=NAME`,
     # else [crawl].site.
     site: str | None = None
@@ -78,6 +80,16 @@ class SiteSpider(scrapy.Spider):
         self.recheck = recheck
         self._scheduled: set[str] = set()  # article ids requested in this run
         self._known: set[str] = set()  # article ids already in the archive
+        self._parser_selectors: dict[str, Any] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        # The profile's [politeness] applies before the crawler's settings are frozen; at the
+        # spider's priority, so the configuration's defaults yield and `-s` still wins.
+        for key, value in politeness_settings(spider.profile).items():
+            crawler.settings.set(key, value, priority="spider")
+        return spider
 
     async def start(self):
         # Known articles are fetched from this list only (all of them with --recheck all);
@@ -99,21 +111,19 @@ class SiteSpider(scrapy.Spider):
     # -- discovery -------------------------------------------------------------------------
 
     def _discovery_requests(self):
+        # A source is used when the profile lists it with a path (`paths` for several feeds)
+        # and does not switch it off: a site offers some of them, not all.
         sources = self.profile.get("discovery", {})
-        listing = sources.get("listing", {})
-        if listing.get("enabled", True):
-            yield self._source_request(listing["path"], self.parse_listing, "listing",
-                                       page=1, listing=listing)
-        news = sources.get("news_sitemap", {})
-        if news.get("enabled", True):
-            yield self._source_request(news["path"], self.parse_sitemap, "news_sitemap")
-        index = sources.get("sitemap_index", {})
-        if index.get("enabled", True):
-            yield self._source_request(index["path"], self.parse_sitemap, "sitemap_index",
+        for path, listing in source_paths(sources, "listing"):
+            yield self._source_request(path, self.parse_listing, "listing", page=1,
+                                       listing={**listing, "path": path})
+        for path, _ in source_paths(sources, "news_sitemap"):
+            yield self._source_request(path, self.parse_sitemap, "news_sitemap")
+        for path, index in source_paths(sources, "sitemap_index"):
+            yield self._source_request(path, self.parse_sitemap, "sitemap_index",
                                        follow=index.get("follow", "news"))
-        rss = sources.get("rss", {})
-        if rss.get("enabled", True):
-            yield self._source_request(rss["path"], self.parse_feed, "rss")
+        for path, _ in source_paths(sources, "rss"):
+            yield self._source_request(path, self.parse_feed, "rss")
 
     def _source_request(self, path: str, callback, source: str, **meta: Any) -> scrapy.Request:
         return scrapy.Request(
@@ -232,6 +242,7 @@ class SiteSpider(scrapy.Spider):
             # The parser reads the page where it was fetched (relative links resolve there),
             # with the profile variant in force now, whose fingerprint the version keeps.
             profile = load_profile(self.site)
+            self._parser_selectors = profile.selectors
             parsed = parse_article(decoded.text, url=response.url, site=profile)
             record = parsed.to_dict()
             record["parser_fingerprint"] = profile.fingerprint
@@ -260,6 +271,8 @@ class SiteSpider(scrapy.Spider):
         self._scheduled.discard(request.meta.get("article_id"))
         if kind == "robots":
             return  # not an error: counted as robots_skipped from Scrapy's stats
+        # One line per failed article (newsmon/logpolicy.py keeps Scrapy's quieter).
+        self.logger.warning("article %s failed: %s", request.url, kind)
         yield self._article_failure(request.url, kind, str(failure.value)[:500],
                                     status=status, article_id=request.meta.get("article_id"))
 
@@ -268,7 +281,7 @@ class SiteSpider(scrapy.Spider):
     def _count_parsed(self, record: dict[str, Any]) -> None:
         stats = self.crawler.stats
         stats.inc_value(STAT_PARSED)
-        for name in covered_fields(record):
+        for name in covered_fields(record, generic_fields(self._parser_selectors)):
             stats.inc_value(STAT_COVERED + name)
 
     def _article_failure(self, url: str, kind: str, message: str, *, status: int | None,
@@ -282,6 +295,40 @@ class SiteSpider(scrapy.Spider):
         self.crawler.stats.inc_value(STAT_SOURCE_FAILURES)
         return FetchFailed(url=url, kind=kind, message=message, site=self.rules.name,
                            status=status, extra={"source": source} if source else {})
+
+
+class SiteSpider(NewsSpider):
+    """The news spider under its former name (`scrapy crawl site`, Scrapyd's default)."""
+
+    name = "site"
+
+
+# Profile [politeness] keys and the Scrapy settings they set for that site's crawl.
+POLITENESS_SETTINGS = {
+    "download_delay": "DOWNLOAD_DELAY",
+    "concurrent_requests_per_host": "CONCURRENT_REQUESTS_PER_DOMAIN",
+    "autothrottle_max_delay": "AUTOTHROTTLE_MAX_DELAY",
+    "download_timeout": "DOWNLOAD_TIMEOUT",
+    "retry_times": "RETRY_TIMES",
+}
+
+
+def politeness_settings(profile: dict[str, Any]) -> dict[str, Any]:
+    table = profile.get("politeness") or {}
+    unknown = sorted(set(table) - set(POLITENESS_SETTINGS))
+    if unknown:
+        raise ConfigError(f"site profile {profile.get('site', {}).get('name')!r}: unknown "
+                          f"[politeness] keys {unknown} (known: {', '.join(POLITENESS_SETTINGS)})")
+    return {POLITENESS_SETTINGS[key]: value for key, value in table.items()}
+
+
+def source_paths(sources: dict[str, Any], kind: str) -> list[tuple[str, dict[str, Any]]]:
+    """(path, table) of every discovery source of `kind` the profile enables."""
+    table = sources.get(kind) or {}
+    if not table.get("enabled", True):
+        return []
+    paths = table.get("paths") or ([table["path"]] if table.get("path") else [])
+    return [(path, table) for path in paths]
 
 
 def _header(response, name: str) -> str | None:

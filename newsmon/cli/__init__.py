@@ -45,7 +45,7 @@ def _command_modules() -> list:
     modules = []
     names = ("parse_cmd", "crawl_cmd", "info_cmd", "init_cmd", "db_cmd", "query_cmd",
              "schedule_cmd", "health_cmd", "serve_cmd", "notify_cmd", "reparse_cmd",
-             "capture_cmd", "cluster_cmd")
+             "capture_cmd", "cluster_cmd", "sites_cmd")
     for name in names:
         try:
             modules.append(__import__(f"newsmon.cli.{name}", fromlist=[name]))

@@ -20,9 +20,13 @@ def add_db_option(parser) -> None:
 
 def add_crawl_options(parser) -> None:
     add_db_option(parser)
-    parser.add_argument("--site", metavar="NAME",
+    parser.add_argument("--site", metavar="NAME", action="append",
                         help="site profile to crawl (sites/NAME.toml of the configuration); "
-                             "default: [crawl].site (`newsmon info` shows both)")
+                             "repeatable, the sites crawled at once; default: [crawl].sites, "
+                             "else [crawl].site (`newsmon info` shows them)")
+    parser.add_argument("--all-sites", action="store_true",
+                        help="crawl every site with a profile in the configuration "
+                             "(`newsmon sites list`)")
     parser.add_argument("--base-url", metavar="URL",
                         help="crawl this address instead of the profile's base_url "
                              "(e.g. a replica or a mirror)")
@@ -85,7 +89,7 @@ def cmd_crawl(args) -> int:
     import atexit
     import gc
 
-    from newsmon.crawl import CrawlError, run_crawl
+    from newsmon.crawl import CrawlError, run_crawls
 
     # A crawl is the last thing its process does (Twisted's reactor runs once). At exit, the
     # interpreter's final garbage collections would walk every object Scrapy, Twisted,
@@ -101,23 +105,42 @@ def cmd_crawl(args) -> int:
         settings["NEWSMON_LOCK_ENABLED"] = False
     try:
         # A crawl that cannot start raises ConfigError: one line, exit 2 (newsmon.cli.main).
-        run = run_crawl(db=args.db, site=args.site, base_url=args.base_url,
-                        recheck=args.recheck, max_articles=args.max_articles,
-                        trigger=args.trigger, settings=settings)
+        runs = run_crawls(db=args.db, sites=chosen_sites(args), base_url=args.base_url,
+                          recheck=args.recheck, max_articles=args.max_articles,
+                          trigger=args.trigger, settings=settings)
     except CrawlError as exc:
         raise CommandError(str(exc)) from exc
-    if run is None:
-        raise CommandError("the crawl did not start (see the log above)")
-    if args.json:
-        print(json.dumps(run, ensure_ascii=False, default=str))
-    else:
-        counts = ", ".join(f"{k.replace('_', ' ')} {run.get(k, 0)}" for k in RUN_COUNT_FIELDS)
-        print(f"run {run['id']} {run['status']}: {counts}")
-    if run["status"] == "skipped":
-        print("newsmon crawl: another crawl holds the lock; this run was skipped",
-              file=sys.stderr)
-        return EXIT_OK
-    return EXIT_OK if run["status"] == "completed" else EXIT_FAILURE
+    if None in runs:
+        raise CommandError("a crawl did not start (see the log above)")
+    code = EXIT_OK
+    for run in runs:
+        if args.json:
+            print(json.dumps(run, ensure_ascii=False, default=str))
+        else:
+            counts = ", ".join(f"{k.replace('_', ' ')} {run.get(k, 0)}"
+                               for k in RUN_COUNT_FIELDS)
+            print(f"run {run['id']} {run['site']} {run['status']}: {counts}")
+        if run["status"] == "skipped":
+            print(f"newsmon crawl: another crawl of {run['site']} holds the lock; this run "
+                  "was skipped", file=sys.stderr)
+        elif run["status"] != "completed":
+            code = EXIT_FAILURE
+    return code
+
+
+def chosen_sites(args) -> list[str | None]:
+    """The sites named by --site / --all-sites, else the configured default set."""
+    from crawler.sites import crawlable_sites, default_sites
+
+    if args.all_sites:
+        if args.site:
+            raise CommandError("--site and --all-sites exclude each other", EXIT_BAD_INPUT)
+        sites = crawlable_sites()
+        if not sites:
+            raise CommandError("no site profile can be crawled (`newsmon sites list`)",
+                               EXIT_BAD_INPUT)
+        return sites
+    return list(dict.fromkeys(args.site)) if args.site else list(default_sites())
 
 
 def _wait_for_start() -> bool:

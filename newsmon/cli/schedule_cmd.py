@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from newsmon.cli import EXIT_BAD_INPUT, CommandError
-from newsmon.cli.crawl_cmd import add_crawl_options
+from newsmon.cli.crawl_cmd import add_crawl_options, chosen_sites
 
 
 def register(sub) -> None:
@@ -42,7 +42,10 @@ def cmd_schedule(args) -> int:
 
     conf = section("schedule")
     db_url, _ = resolve_db_url(args.db)
-    site = args.site or default_site()
+    sites = chosen_sites(args)
+    if len(sites) != 1:
+        raise CommandError("the scheduler crawls one site", EXIT_BAD_INPUT)
+    site = sites[0] or default_site()
     # Checked once here (ConfigError: exit 2) rather than failing every scheduled run.
     SiteRules.from_profile(load_site_profile(site), args.base_url)
     cron, every = args.cron, args.every
