@@ -230,7 +230,10 @@ def _last_segment_rule(values: list[str]) -> tuple[str, str | None]:
     """The last segment's regex with the id group, and the id_pattern (None for a slug)."""
     ext = {m.group(0) for v in values if (m := re.search(r"\.[a-z]{2,5}$", v))}
     suffix = re.escape(ext.pop()) if len(ext) == 1 and all("." in v for v in values) else ""
-    for rule in (r"(?P<article_id>\d{3,})(?:[-_][^/]*)?" + suffix,
+    # Letters every sample writes before the number ("art40671561-slug").
+    lead = {re.match(r"[A-Za-z]*", v).group() for v in values}
+    lead_text = re.escape(lead.pop()) if len(lead) == 1 else ""
+    for rule in (lead_text + r"(?P<article_id>\d{3,})(?:[-_][^/]*)?" + suffix,
                  r"[^/]*?[-_](?P<article_id>\d{3,})" + suffix):
         ids = [m.group("article_id") for v in values if (m := re.fullmatch(rule, v))]
         if len(ids) == len(values) and len(set(ids)) == len(ids):

@@ -144,7 +144,8 @@ def _article(story: Story, base: str) -> str:
         '<div class="subscriber-wall"><h3>This story is for subscribers</h3><p>Subscribe '
         'from £1 a week to keep reading.</p><a class="button" href="/subscribe/">Subscribe'
         "</a></div>")
-    main = f"""<article class="post type-post status-publish format-standard category-{story.section}">
+    classes = f"post type-post status-publish format-standard category-{story.section}"
+    main = f"""<article class="{classes}">
 <header class="entry-header"><h1 class="entry-title">{escape(story.title)}</h1>
 <div class="entry-meta"><span class="posted-on">{visible_date(story.published)}</span>
 <span class="byline"> by {byline}</span></div></header>

@@ -1,0 +1,132 @@
+"""Issue 15's acceptance with real components: `newsmon sites add` against the WordPress-like
+and the RSS-only site, then one `newsmon crawl` of all three sites (with the rp.pl replica) into
+one archive, on SQLite and PostgreSQL. One crawl's archive serves every assertion: records
+against each site's ground truth (word F1 of the body), no version from a second crawl, one
+from an edit and only on its site, a site that is down failing only its own run."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage import Archive
+from storage.models import Article, ArticleVersion, Site
+from tests.crawl.helpers import FAST, newsmon
+from tests.replica import ReplicaServer, ReplicaSite
+from tests.sites import SiteServer, plain_site, wp_site
+
+pytestmark = pytest.mark.slow  # crawls and commands in subprocesses
+
+
+def word_f1(got: str, truth: str) -> float:
+    a, b = Counter(re.findall(r"\w+", got.lower())), Counter(re.findall(r"\w+", truth.lower()))
+    common = sum((a & b).values())
+    if not common:
+        return 0.0
+    precision, recall = common / sum(a.values()), common / sum(b.values())
+    return 2 * precision * recall / (precision + recall)
+
+
+def current_records(db_url: str) -> dict[str, dict[str, dict]]:
+    """site -> article id -> {record fields of the current version, versions}."""
+    out: dict[str, dict[str, dict]] = {}
+    with Archive.open(db_url) as archive, Session(archive.engine) as s:
+        rows = s.execute(select(Site.name, Article, ArticleVersion)
+                         .join(Article, Article.site_id == Site.id)
+                         .join(ArticleVersion, (ArticleVersion.article_id == Article.id)
+                               & (ArticleVersion.version == Article.current_version)))
+        for site, article, version in rows:
+            out.setdefault(site, {})[article.article_id] = {
+                "title": version.title, "authors": version.authors, "body": version.body or "",
+                "published_at": version.published_at, "paywalled": version.paywalled,
+                "versions": article.current_version}
+    return out
+
+
+def as_utc(value: datetime) -> datetime:
+    # SQLite keeps naive UTC, PostgreSQL an aware instant.
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def crawl_all(config, db_url, *args):
+    proc = newsmon("crawl", "--db", db_url, "--json", *FAST, *args,
+                   env={"NEWSMON_CONFIG_DIR": str(config)}, timeout=180)
+    runs = {run["site"]: run for run in map(json.loads, filter(None, proc.stdout.splitlines()))}
+    return proc, runs
+
+
+@pytest.fixture
+def three_sites(tmp_path):
+    """(config dir, servers by site): the test sites added by `newsmon sites add`, the rp.pl
+    replica as the configured rp profile's address, [crawl].sites naming all three."""
+    config = tmp_path / "config"
+    (config / "sites").mkdir(parents=True)
+    with SiteServer(wp_site()) as wp, SiteServer(plain_site()) as plain, \
+            ReplicaServer(ReplicaSite.default()) as rp:
+        env = {"NEWSMON_CONFIG_DIR": str(config)}
+        for args in ((wp.base_url, "--name", "wp", "--section", "/world/"),
+                     (plain.base_url, "--name", "plain")):
+            added = newsmon("sites", "add", *args, env=env)
+            assert added.returncode == 0, added.stderr
+        host = rp.base_url.split("//", 1)[1]
+        (config / "sites" / "rp.toml").write_text(
+            f'[site]\nbase_url = "{rp.base_url}"\nallowed_hosts = ["{host}"]\n')
+        (config / "newsmon.toml").write_text('[crawl]\nsites = ["rp", "wp", "plain"]\n')
+        yield config, {"wp": wp, "plain": plain, "rp": rp}
+
+
+def test_three_sites_in_one_archive(three_sites, db_url):
+    config, servers = three_sites
+    proc, runs = crawl_all(config, db_url)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(runs) == ["plain", "rp", "wp"]
+    assert all(r["status"] == "completed" and not r["degraded"] for r in runs.values()), runs
+    archive = current_records(db_url)
+
+    # Every article of the section, each field as the site's ground truth has it.
+    for name, section in (("wp", "world"), ("plain", "news")):
+        site = servers[name].site
+        stories = site.in_section(section)
+        assert set(archive[name]) == {s.key for s in stories}
+        for story in stories:
+            got, truth = archive[name][story.key], site.expected(story.key)
+            assert got["title"] == truth["title"]
+            assert got["authors"] == truth["authors"]
+            assert as_utc(got["published_at"]) == datetime.fromisoformat(truth["published_at"])
+            assert word_f1(got["body"], truth["body"]) >= 0.95, story.key
+            assert got["paywalled"] == truth["paywalled"]
+    assert any(r["paywalled"] for r in archive["wp"].values())
+    rp_live = {a.article_id for a in servers["rp"].site.live_articles()}
+    rp_live -= set(servers["rp"].site.cases["robots_disallowed"])
+    assert set(archive["rp"]) == rp_live
+
+    # A second crawl re-fetching everything makes no version anywhere.
+    proc, runs = crawl_all(config, db_url, "--recheck", "all")
+    assert proc.returncode == 0, proc.stderr
+    assert {name: run["new_versions"] for name, run in runs.items()} == \
+        {"rp": 0, "wp": 0, "plain": 0}
+
+    # An edit on one site makes one version there and nowhere else.
+    edited = servers["wp"].site.in_section("world")[0]
+    servers["wp"].site.edit(edited.key, title=edited.title + " (updated)")
+    proc, runs = crawl_all(config, db_url, "--recheck", "all")
+    assert {name: run["new_versions"] for name, run in runs.items()} == \
+        {"rp": 0, "wp": 1, "plain": 0}
+    after = current_records(db_url)
+    assert after["wp"][edited.key]["versions"] == 2
+    assert after["wp"][edited.key]["title"] == edited.title
+    assert sum(a["versions"] for s in after.values() for a in s.values()) == \
+        sum(a["versions"] for s in archive.values() for a in s.values()) + 1
+
+    # A site that is down fails its own run only.
+    servers["plain"].down = True
+    proc, runs = crawl_all(config, db_url, "--recheck", "all")
+    assert proc.returncode == 1
+    assert {name: run["status"] for name, run in runs.items()} == \
+        {"rp": "completed", "wp": "completed", "plain": "failed"}
