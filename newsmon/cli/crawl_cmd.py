@@ -67,6 +67,7 @@ def register(sub) -> None:
     runs = sub.add_parser("runs", help="list crawl runs, newest first")
     add_db_option(runs)
     runs.add_argument("--limit", type=positive_int, default=20, metavar="N")
+    runs.add_argument("--site", metavar="NAME", help="only the runs of this site")
     runs.add_argument("--json", action="store_true", help="JSON output")
     runs.add_argument("--suspects", action="store_true",
                       help="list the fetches held back as suspect or unparseable instead "
@@ -166,13 +167,13 @@ def cmd_runs(args) -> int:
     with Archive.open(db_url) as archive:
         if args.suspects:
             return _print_suspects(archive, args)
-        runs = list_runs(archive, limit=args.limit)
+        runs = list_runs(archive, limit=args.limit, site=args.site)
     if args.json:
         print(json.dumps(runs, ensure_ascii=False, default=str, indent=2))
         return EXIT_OK
     from newsmon.cli.output import print_table
 
-    columns = ["id", "trigger", "status", "started_at", "finished_at", *RUN_COUNT_FIELDS]
+    columns = ["id", "site", "trigger", "status", "started_at", "finished_at", *RUN_COUNT_FIELDS]
     print_table(runs, columns, title="crawl runs")
     return EXIT_OK
 

@@ -14,6 +14,8 @@ def register(sub) -> None:
                     "run is degraded when a share drops below [health].min_coverage of the "
                     "configuration (`newsmon info`), which is how a site redesign shows up.")
     p.add_argument("--runs", type=int, default=10, metavar="N", help="how many runs to show")
+    p.add_argument("--site", metavar="NAME",
+                   help="only this site's runs (the exit status then judges its latest run)")
 
 
 def cmd_health(args) -> int:
@@ -25,12 +27,13 @@ def cmd_health(args) -> int:
 
     db_url, _ = resolve_db_url(args.db)
     with Archive.open(db_url) as archive:
-        recent = list_runs(archive, limit=args.runs * 3)
+        recent = list_runs(archive, limit=args.runs * 3, site=args.site)
     runs = [r for r in recent if r["status"] not in ("skipped", "running")][: args.runs]
     rows = []
     for run in runs:
         coverage = run.get("coverage") or {}
-        row = {"id": run["id"], "started_at": run["started_at"], "status": run["status"],
+        row = {"id": run["id"], "site": run.get("site"), "started_at": run["started_at"],
+               "status": run["status"],
                "degraded": bool(run.get("degraded")), "pages": run.get("pages_fetched", 0)}
         row.update({f: coverage.get(f) for f in COVERAGE_FIELDS})
         rows.append(row)
@@ -38,8 +41,8 @@ def cmd_health(args) -> int:
     if args.json:
         print_json({"degraded": latest_degraded, "runs": rows})
     else:
-        print_table(rows, ["id", "started_at", "status", "pages", *COVERAGE_FIELDS, "degraded"],
-                    title="field coverage (share of parsed pages)")
+        print_table(rows, ["id", "site", "started_at", "status", "pages", *COVERAGE_FIELDS,
+                           "degraded"], title="field coverage (share of parsed pages)")
         if latest_degraded:
             print("latest run is DEGRADED: check the parser against the site's markup")
     return EXIT_FAILURE if latest_degraded else EXIT_OK

@@ -49,6 +49,7 @@ def _add_filters(parser) -> None:
                        help="published on or before DATE (a date includes the whole day)")
     group.add_argument("--author", metavar="NAME",
                        help="by this author (whole words, case and diacritics folded)")
+    group.add_argument("--site", metavar="NAME", help="of this site (its profile name)")
     group.add_argument("--section", metavar="NAME", help="in this section (case-insensitive)")
     group.add_argument("--tag", metavar="TAG", help="with this tag (as --author)")
     pay = group.add_mutually_exclusive_group()
@@ -68,7 +69,7 @@ def _filter(args):
     return ArticleFilter(
         since=args.since, until=args.until, author=args.author, section=args.section,
         tag=args.tag, paywalled=args.paywalled, changed=args.changed,
-        changed_since=args.changed_since,
+        changed_since=args.changed_since, site=args.site,
     )
 
 

@@ -26,10 +26,11 @@ def _first(archive, query) -> dict[str, Any] | None:
     return dict(row._mapping) if row else None
 
 
-def list_runs(archive, limit: int = 20) -> list[dict[str, Any]]:
-    """The most recent runs, newest first."""
+def list_runs(archive, limit: int = 20, site: str | None = None) -> list[dict[str, Any]]:
+    """The most recent runs (of `site` when given), newest first."""
+    query = _runs() if site is None else _runs().where(Site.name == site)
     with reading(archive) as conn:
-        rows = conn.execute(_runs().order_by(CrawlRun.id.desc()).limit(limit)).all()
+        rows = conn.execute(query.order_by(CrawlRun.id.desc()).limit(limit)).all()
     return [dict(r._mapping) for r in rows]
 
 

@@ -130,3 +130,13 @@ def test_three_sites_in_one_archive(three_sites, db_url):
     assert proc.returncode == 1
     assert {name: run["status"] for name, run in runs.items()} == \
         {"rp": "completed", "wp": "completed", "plain": "failed"}
+
+    # The runs, the health report and the article listings carry and filter by site.
+    env = {"NEWSMON_CONFIG_DIR": str(config)}
+    listed = newsmon("runs", "--db", db_url, "--site", "plain", "--json", env=env)
+    assert [r["site"] for r in json.loads(listed.stdout)] == ["plain"] * 4
+    health = newsmon("health", "--db", db_url, "--site", "wp", "--json", env=env)
+    assert health.returncode == 0 and {r["site"] for r in json.loads(health.stdout)["runs"]} \
+        == {"wp"}
+    articles = newsmon("articles", "--db", db_url, "--site", "wp", "--json", env=env)
+    assert {a["article_id"] for a in json.loads(articles.stdout)} == set(archive["wp"])
