@@ -5,7 +5,12 @@ restart in one process anyway). One crawl at a time is guaranteed twice: the sch
 its jobs on a single worker thread, and the archive's crawl lease that every entry point
 takes, so a manual crawl started meanwhile is refused and recorded as skipped. With runs
 minutes apart or closer, each run's process is started ahead of it (`newsmon crawl
---wait-for-start`, see PRESTART_MAX_GAP) and only told to go at the run's time."""
+--wait-for-start`, see PRESTART_MAX_GAP) and only told to go at the run's time.
+
+Several sites (run_sites_daemon): one job per site on its own trigger (the profile's
+[schedule] cron/every, else the configuration's), crawls of different sites at once up to
+a bound (`[schedule].max_concurrent`), never two of one site (a run lock per site here, and
+the per-site lease everywhere)."""
 
 from __future__ import annotations
 
@@ -156,6 +161,9 @@ class CrawlSupervisor:
         self._process: subprocess.Popen | None = None
         self._spare: tuple[subprocess.Popen, float] | None = None  # process, time.monotonic()
         self.stopping = threading.Event()
+        # Held for a whole cycle when several sites share the daemon's workers: a run of this
+        # site that comes due while one is running waits for it.
+        self.run_lock = threading.Lock()
 
     def command(self) -> list[str]:
         opts = self.options
@@ -354,6 +362,73 @@ def _serve(options: ScheduleOptions, supervisor: CrawlSupervisor, trigger, now: 
     scheduler.start()  # returns after shutdown
     logger.info("scheduler stopped")
     return 0
+
+
+def run_sites_daemon(sites: list[ScheduleOptions], max_concurrent: int = 2) -> int:
+    """The daemon for several sites (one: run_daemon): each on its own trigger, at most
+    `max_concurrent` crawls at once, one at a time per site."""
+    from newsmon.cluster.planner import planner_daemon
+    from storage import Archive
+
+    if len(sites) == 1:
+        return run_daemon(sites[0])
+    if (code := planner_daemon(sites[0])) is not None:
+        return code
+    first = sites[0]
+    now = datetime.now(ZoneInfo(first.timezone))
+    slots = threading.BoundedSemaphore(max(1, max_concurrent))
+    # Each site's job may have one instance running and one waiting behind it.
+    scheduler = BlockingScheduler(timezone=ZoneInfo(first.timezone), executors={
+        "default": ThreadPoolExecutor(max_workers=2 * len(sites))})
+    supervisors = []
+    with Archive.open(first.db_url) as archive:
+        archive.mark_interrupted_runs(status="failed")
+        for options in sites:
+            trigger = options.trigger()
+            gap = shortest_gap(trigger, now)
+            supervisor = CrawlSupervisor(options)
+            supervisors.append(supervisor)
+            catch_up = catch_up_due(archive, trigger, now, options.site)
+            scheduler.add_job(
+                _bounded_run, trigger, args=[supervisor, slots],
+                kwargs={"jitter": _capped_jitter(options.jitter, gap)},
+                id=f"crawl:{options.site}", name=f"crawl {options.site}", max_instances=2,
+                coalesce=True, misfire_grace_time=options.misfire_grace_time,
+                **({"next_run_time": now} if catch_up else {}))
+    add_digest_jobs(scheduler, first.db_url)
+    scheduler.add_listener(lambda event: logger.warning("a scheduled run was missed"),
+                           EVENT_JOB_MISSED)
+    logging.getLogger("apscheduler.scheduler").addFilter(_drop_covered_fire_times)
+
+    def shutdown(signum, _frame):
+        if all(s.stopping.is_set() for s in supervisors):
+            return
+        logger.info("signal %s: stopping the scheduler", signal.Signals(signum).name)
+        for supervisor in supervisors:
+            supervisor.stopping.set()
+
+        def stop():
+            for supervisor in supervisors:
+                supervisor.stop_current()
+            scheduler.shutdown(wait=True)
+
+        threading.Thread(target=stop, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)
+    for options in sites:
+        logger.info("scheduler started: %s", _describe(options, options.jitter or 0, False))
+    logger.info("at most %d crawls at once", max(1, max_concurrent))
+    scheduler.start()
+    logger.info("scheduler stopped")
+    return 0
+
+
+def _bounded_run(supervisor: CrawlSupervisor, slots: threading.BoundedSemaphore,
+                 jitter: float = 0.0) -> int:
+    with supervisor.run_lock:  # never two crawls of one site
+        with slots:  # a bounded number of crawls at once
+            return supervisor.run_once(jitter)
 
 
 def send_digest(db_url: str, subscription) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from newsmon.cli import EXIT_BAD_INPUT, CommandError
+from newsmon.cli import EXIT_BAD_INPUT, CommandError, positive_int
 from newsmon.cli.crawl_cmd import add_crawl_options, chosen_sites
 
 
@@ -28,6 +28,9 @@ def register(sub) -> None:
     )
     for flag, kind, text in durations:
         p.add_argument(flag, type=kind, metavar="SECONDS", help=text)
+    p.add_argument("--max-concurrent", type=positive_int, metavar="N",
+                   help="with several sites: at most N crawls at once (default "
+                        "[schedule].max_concurrent, 2); never two of one site")
     p.add_argument("--once", action="store_true",
                    help="run a single scheduled cycle and exit (for system cron)")
     p.add_argument("--log-file", metavar="PATH", help="also append the run log to this file")
@@ -38,16 +41,38 @@ def cmd_schedule(args) -> int:
     from crawler.config import load_site_profile, resolve_db_url, section
     from crawler.sites import default_site
     from crawler.urls import SiteRules
-    from newsmon.scheduler import CrawlSupervisor, ScheduleOptions, run_daemon
+    from newsmon.scheduler import CrawlSupervisor, run_sites_daemon
 
     conf = section("schedule")
     db_url, _ = resolve_db_url(args.db)
-    sites = chosen_sites(args)
-    if len(sites) != 1:
-        raise CommandError("the scheduler crawls one site", EXIT_BAD_INPUT)
-    site = sites[0] or default_site()
-    # Checked once here (ConfigError: exit 2) rather than failing every scheduled run.
-    SiteRules.from_profile(load_site_profile(site), args.base_url)
+    if args.base_url and (args.all_sites or len(args.site or []) > 1):
+        raise CommandError("--base-url applies to one site", EXIT_BAD_INPUT)
+    sites = [site or default_site() for site in chosen_sites(args)]
+    options = []
+    for site in sites:
+        profile = load_site_profile(site)
+        # Checked once here (ConfigError: exit 2) rather than failing every scheduled run.
+        SiteRules.from_profile(profile, args.base_url)
+        # A profile's own [schedule] (cron or every, jitter) overrides the configuration's.
+        own = profile.get("schedule") or {}
+        merged = dict(conf)
+        if "cron" in own or "every" in own:  # the site's trigger replaces the whole default
+            merged.pop("cron", None)
+            merged.pop("every", None)
+        options.append(_site_options(args, site, {**merged, **own}, db_url))
+    _setup_logging(args.log_file)
+    if args.once:
+        code = 0
+        for site_options in options:
+            code = max(code, CrawlSupervisor(site_options).run_once())
+        return code
+    max_concurrent = args.max_concurrent or int(conf.get("max_concurrent", 2))
+    return run_sites_daemon(options, max_concurrent)
+
+
+def _site_options(args, site: str, conf: dict, db_url: str):
+    from newsmon.scheduler import ScheduleOptions
+
     cron, every = args.cron, args.every
     if cron is None and every is None:
         cron, every = conf.get("cron"), conf.get("every")
@@ -71,11 +96,8 @@ def cmd_schedule(args) -> int:
     try:
         options.trigger()
     except ValueError as exc:
-        raise CommandError(f"invalid schedule: {exc}", EXIT_BAD_INPUT) from exc
-    _setup_logging(args.log_file)
-    if args.once:
-        return CrawlSupervisor(options).run_once()
-    return run_daemon(options)
+        raise CommandError(f"invalid schedule of {site}: {exc}", EXIT_BAD_INPUT) from exc
+    return options
 
 
 def _setup_logging(log_file: str | None) -> None:
