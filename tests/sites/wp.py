@@ -137,9 +137,18 @@ def _article(story: Story, base: str) -> str:
                        f'{slugify(a)}/" rel="author">{escape(a)}</a></span>'
                        for a in story.authors)
     paragraphs = "".join(f"<p>{escape(p)}</p>" for p in story.served_paragraphs)
+    # Furniture inside the content, as WordPress themes and plugins put it there: a photo
+    # with its caption, an ad, a related-posts box (none of it is article text).
+    paragraphs = paragraphs.replace("</p>", '</p><figure class="wp-block-image"><img src="'
+                                    f'{base}/wp-content/uploads/photo.jpg" alt=""><figcaption>'
+                                    "Delegates arrive for the talks. Photo: Agency</figcaption>"
+                                    "</figure>", 1)
     if len(story.served_paragraphs) > 3:
         paragraphs = paragraphs.replace("</p><p>", '</p><div class="ad-slot">Advertisement'
                                         "</div><p>", 1)
+    related = ('<div class="jp-relatedposts"><h3 class="jp-relatedposts-headline">Related'
+               '</h3><ul><li><a href="/business/">Markets close higher on trade hopes</a>'
+               "</li><li><a href=\"/world/\">Envoys meet again next week</a></li></ul></div>")
     wall = "" if story.free else (
         '<div class="subscriber-wall"><h3>This story is for subscribers</h3><p>Subscribe '
         'from £1 a week to keep reading.</p><a class="button" href="/subscribe/">Subscribe'
@@ -149,7 +158,7 @@ def _article(story: Story, base: str) -> str:
 <header class="entry-header"><h1 class="entry-title">{escape(story.title)}</h1>
 <div class="entry-meta"><span class="posted-on">{visible_date(story.published)}</span>
 <span class="byline"> by {byline}</span></div></header>
-<div class="entry-content">{paragraphs}{wall}</div>
+<div class="entry-content">{paragraphs}{wall}{related}</div>
 <footer class="entry-footer"><div class="share-buttons">Share: <a href="#">Facebook</a>
 <a href="#">X</a></div></footer></article>
 <nav class="post-navigation"><h2>Post navigation</h2></nav>
