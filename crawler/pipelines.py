@@ -13,7 +13,13 @@ import logging
 
 from crawler.config import ConfigError, resolve_db_url
 from crawler.items import ArticleFetched, ArticleGone, ArticleNotModified, FetchFailed
-from crawler.run_status import STAT_RUN_ID, STAT_STATUS, STAT_WRITE_FAILURES, parse_share
+from crawler.run_status import (
+    STAT_OUTCOME,
+    STAT_RUN_ID,
+    STAT_STATUS,
+    STAT_WRITE_FAILURES,
+    parse_share,
+)
 from storage import Archive
 
 logger = logging.getLogger(__name__)
@@ -49,7 +55,9 @@ class ArchivePipeline:
                 # The run extension opened (and upgraded) the archive when the run began.
                 db_url, _ = resolve_db_url(self.crawler.settings.get("NEWSMON_DB"))
                 self.archive = Archive.open(db_url, upgrade=False)
-            await asyncio.to_thread(self._write, run_id, item)
+            kind = await asyncio.to_thread(self._write, run_id, item)
+            # Counted here, on the reactor's thread (writes run in several threads at once).
+            self.crawler.stats.inc_value(STAT_OUTCOME + kind)
         except Exception:
             self.crawler.stats.inc_value(STAT_WRITE_FAILURES)
             logger.exception("could not write %s to the archive", _describe(item))
@@ -59,13 +67,15 @@ class ArchivePipeline:
         if self.archive is not None:
             self.archive.close()
 
-    def _write(self, run_id: int, item) -> None:
+    def _write(self, run_id: int, item) -> str:
+        """Write one item; returns its outcome (new_article, new_version, unchanged, suspect,
+        parse_failure, not_modified, gone, error) for the progress display."""
         archive = self.archive
         if isinstance(item, ArticleFetched):
             if item.record is None:
                 archive.record_parse_failure(run_id, item.site, item.article_id, item.url,
                                              item.raw, item.parse_error or "no record")
-                return
+                return "parse_failure"
             outcome = archive.record_fetch(
                 run_id, item.site, item.article_id, item.url, item.record, item.raw,
                 status=item.status, etag=item.etag, last_modified=item.last_modified,
@@ -74,13 +84,18 @@ class ArchivePipeline:
             )
             logger.debug("%s %s -> %s %s", item.article_id, item.url, outcome.kind,
                          outcome.changed_fields or "")
-        elif isinstance(item, ArticleNotModified):
+            return outcome.kind
+        if isinstance(item, ArticleNotModified):
             archive.record_not_modified(run_id, item.site, item.article_id, item.url)
-        elif isinstance(item, ArticleGone):
+            return "not_modified"
+        if isinstance(item, ArticleGone):
             archive.record_gone(run_id, item.site, item.article_id, item.url, item.status)
-        elif isinstance(item, FetchFailed):
+            return "gone"
+        if isinstance(item, FetchFailed):
             archive.record_error(run_id, item.url, item.kind, item.message, site=item.site,
                                  article_id=item.article_id, status=item.status)
+            return "error"
+        return "other"
 
 
 def _describe(item) -> str:

@@ -65,7 +65,12 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.RetryAfterMiddleware": 560,
 }
 ITEM_PIPELINES = {"crawler.pipelines.ArchivePipeline": 300}
-EXTENSIONS = {"crawler.extensions.ArchiveRunExtension": 100, "crawler.contact.ContactCheck": 110}
+EXTENSIONS = {"crawler.extensions.ArchiveRunExtension": 100, "crawler.contact.ContactCheck": 110,
+              "newsmon.logpolicy.LogPolicy": 120, "newsmon.progress.CrawlProgress": 130}
+# Progress on stderr (newsmon/progress.py): auto (a live display on a terminal, else a log
+# line every NEWSMON_PROGRESS_INTERVAL seconds), live, log or off (`newsmon -q`).
+NEWSMON_PROGRESS = "auto"
+NEWSMON_PROGRESS_INTERVAL = float(_crawl.get("progress_interval", 60))
 
 # Archive location: None means $NEWSMON_DB, then config, then the default SQLite file.
 NEWSMON_DB = None

@@ -60,20 +60,47 @@ def build_parser() -> argparse.ArgumentParser:
         prog="newsmon",
         description="Archive news articles and every change made to them after publication.",
     )
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    _add_verbosity(parser, default=0)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for module in _command_modules():
         module.register(sub)
+    _add_verbosity_below(parser)
     return parser
+
+
+def _add_verbosity(parser, default) -> None:
+    # default: 0 on the top parser, SUPPRESS below it
+    parser.add_argument("-v", "--verbose", action="count", default=default,
+                        help="more log output: -v Scrapy's INFO lines and tracebacks of "
+                             "network failures, -vv DEBUG")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        default=False if default == 0 else argparse.SUPPRESS,
+                        help="no progress display or warnings: the final summary and errors")
+
+
+def _add_verbosity_below(parser) -> None:
+    # Every command takes -q/-v after its name too (`newsmon crawl -v`); SUPPRESS keeps a
+    # flag given before the command name.
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                _add_verbosity(child, default=argparse.SUPPRESS)
+                _add_verbosity_below(child)
+
+
+def verbosity(args: argparse.Namespace) -> int:
+    """-1 with -q, else the number of -v (newsmon.logpolicy.level_for)."""
+    return -1 if getattr(args, "quiet", False) else getattr(args, "verbose", 0)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    levels = {0: logging.WARNING, 1: logging.INFO}
+    from newsmon.logpolicy import level_for
+
     logging.basicConfig(
-        level=levels.get(args.verbose, logging.DEBUG),
+        level=level_for(verbosity(args)),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )

@@ -5,7 +5,14 @@ from __future__ import annotations
 import json
 import sys
 
-from newsmon.cli import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, CommandError, positive_int
+from newsmon.cli import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILURE,
+    EXIT_OK,
+    CommandError,
+    positive_int,
+    verbosity,
+)
 
 RUN_COUNT_FIELDS = ("pages_fetched", "not_modified", "new_articles", "new_versions",
                     "unchanged", "gone", "errors", "parse_failures", "suspect")
@@ -104,6 +111,8 @@ def cmd_crawl(args) -> int:
     settings = dict(args.settings)
     if args.no_lock:
         settings["NEWSMON_LOCK_ENABLED"] = False
+    if verbosity(args) < 0:
+        settings.setdefault("NEWSMON_PROGRESS", "off")  # -q: the summary and errors only
     try:
         # A crawl that cannot start raises ConfigError: one line, exit 2 (newsmon.cli.main).
         runs = run_crawls(db=args.db, sites=chosen_sites(args), base_url=args.base_url,
@@ -125,6 +134,9 @@ def cmd_crawl(args) -> int:
             print(f"newsmon crawl: another crawl of {run['site']} holds the lock; this run "
                   "was skipped", file=sys.stderr)
         elif run["status"] != "completed":
+            # The reason in one line on stderr; stdout keeps the summary scripts parse.
+            print(f"newsmon crawl: run {run['id']} {run['site']} {run['status']}: "
+                  f"{run.get('note') or 'see the log above'}", file=sys.stderr)
             code = EXIT_FAILURE
     return code
 
