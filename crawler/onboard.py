@@ -287,40 +287,17 @@ def profile_text(name: str, base_url: str, sources: Sources, article_pattern: st
     if not sources.news_sitemaps:
         entry("sitemap_index", sources.sitemaps, ', follow = ""')
     entry("rss", sources.feeds)
-    lines += ["", *_revisit_lines(), "", "# Parser: the generic one (JSON-LD, meta tags, then "
-              "main-text extraction), as", "# config/sites/generic.toml has it.", ""]
-    return "\n".join(lines) + "\n" + _generic_parser_tables()
+    lines += ["", "# Revisit policy and parser: the generic ones (JSON-LD, meta tags, then "
+              "main-text", "# extraction), as config/sites/generic.toml has them.", ""]
+    return "\n".join(lines) + "\n" + _generic_tables()
 
 
-def _revisit_lines() -> list[str]:
-    # The tuned site's policy (rp.toml) is the model: new articles each run, then less often.
-    revisit = (load_site_profile("rp").get("revisit") if _has_profile("rp") else None) or {
-        "horizon_days": 90, "tiers": [{"max_age_hours": 48, "interval_minutes": 60}]}
-    lines = ["[revisit]"]
-    for key, value in revisit.items():
-        if key == "tiers":
-            tiers = ", ".join("{ " + ", ".join(f"{k} = {v}" for k, v in t.items()) + " }"
-                              for t in value)
-            lines.append(f"tiers = [{tiers}]")
-        else:
-            lines.append(f"{key} = {value}")
-    return lines
-
-
-def _has_profile(name: str) -> bool:
-    try:
-        load_site_profile(name)
-    except ConfigError:
-        return False
-    return True
-
-
-def _generic_parser_tables() -> str:
+def _generic_tables() -> str:
     shipped = built_in_layer().file("sites/generic.toml")
     if shipped is None:
         raise ConfigError("the shipped generic profile is missing; reinstall newsmon")
     text = shipped.read_text(encoding="utf-8")
-    return text[text.index("\n[selectors]") + 1:]
+    return text[text.index("\n[revisit]") + 1:]
 
 
 def add_site(base_url: str, name: str | None = None, section_path: str | None = None,
