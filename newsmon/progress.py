@@ -64,6 +64,7 @@ class Reporter:
         self._progress = None
         self._task = None
         self._started = self._last_line = time.monotonic()
+        self._drawn = 0.0
         self.done, self.total, self.detail, self.eta = 0, None, "", None
 
     def __enter__(self) -> Reporter:
@@ -86,6 +87,10 @@ class Reporter:
         if self._progress is not None:
             self._progress.update(self._task, completed=done, total=total, detail=detail,
                                   eta=duration(eta))
+            now = time.monotonic()
+            if now - self._drawn >= LIVE_PERIOD / 2:
+                self._drawn = now
+                self._progress.refresh()
         elif emit and self.mode == "log" and time.monotonic() - self._last_line >= self.interval:
             self.line()
 
@@ -103,8 +108,25 @@ class Reporter:
 
     def stop(self) -> None:
         if self._progress is not None:
+            self._progress.refresh()
             self._progress = None
             _live.release()
+
+
+def counted(items, reporter: Reporter, *, every: int = 50, detail=None):
+    """Yield `items`, telling `reporter` how many went by (and the rate) every `every` items
+    and at the end; `detail(count)`: more text beside the count."""
+    def text(count: int) -> str:
+        seconds = time.monotonic() - reporter._started
+        rate = f"{count / seconds:.0f}/s" if seconds > 0 else ""
+        return ", ".join(filter(None, (detail(count) if detail else "", rate)))
+
+    count = 0
+    for count, item in enumerate(items, 1):  # noqa: B007 - the last count is reported below
+        yield item
+        if count % every == 0:
+            reporter.update(count, detail=text(count))
+    reporter.update(count, detail=text(count), emit=False)
 
 
 class _SharedLive:
@@ -120,12 +142,21 @@ class _SharedLive:
         if self.progress is None:
             import rich.progress as rp
             from rich.console import Console
+            from rich.table import Column
+
+            def fixed(text: str):  # kept whole; the counts give way on a narrow terminal
+                return rp.TextColumn(text, table_column=Column(no_wrap=True))
 
             self.progress = rp.Progress(
-                rp.SpinnerColumn(), rp.TextColumn("[bold]{task.description}"),
-                rp.BarColumn(bar_width=24), rp.MofNCompleteColumn(), rp.TimeElapsedColumn(),
-                rp.TextColumn("ETA {task.fields[eta]}"), rp.TextColumn("{task.fields[detail]}"),
-                console=Console(file=sys.stderr), refresh_per_second=4)
+                rp.SpinnerColumn(), fixed("[bold]{task.description}"),
+                rp.BarColumn(bar_width=16),
+                rp.MofNCompleteColumn(table_column=Column(no_wrap=True)),
+                rp.TimeElapsedColumn(), fixed("ETA {task.fields[eta]}"),
+                rp.TextColumn("{task.fields[detail]}",
+                              table_column=Column(ratio=1, overflow="fold")),
+                # Redrawn by update(), no refresh thread: `reparse` forks its workers only
+                # where no other thread runs.
+                console=Console(file=sys.stderr), auto_refresh=False)
             self.progress.start()
             # Log lines go through rich's stderr proxy, above the display, not across it.
             for handler in (*logging.getLogger().handlers, *log.handlers):

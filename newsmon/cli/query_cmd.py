@@ -397,6 +397,7 @@ def _marked(value: str, marks, colour: bool, base: str):
 
 
 def cmd_export(args) -> int:
+    from newsmon.progress import counted
     from storage.query import export_records, write_csv, write_jsonl
 
     out = sys.stdout
@@ -409,8 +410,10 @@ def cmd_export(args) -> int:
                 from None
         out = handle
     try:
-        with _Open(args) as archive:
+        with _Open(args) as archive, _export_progress(args) as progress:
             records = export_records(archive, _filter(args), all_versions=args.versions)
+            if progress is not None:  # on stderr, beside a file: never into the export
+                records = counted(records, progress)
             if args.format == "jsonl":
                 count = write_jsonl(records, out)
             else:
@@ -421,6 +424,17 @@ def cmd_export(args) -> int:
     if args.output:
         print(f"exported {count} records to {args.output}", file=sys.stderr)
     return EXIT_OK
+
+
+def _export_progress(args):
+    import contextlib
+
+    from newsmon.cli import verbosity
+    from newsmon.progress import Reporter
+
+    if not args.output or verbosity(args) < 0:
+        return contextlib.nullcontext()
+    return Reporter("export", unit="records")
 
 
 def cmd_stats(args) -> int:

@@ -83,7 +83,8 @@ def cmd_reparse(args) -> int:
         if args.workers is not None:
             options.workers = args.workers
         try:
-            report = reparse(archive, options)
+            with _progress(args) as progress:
+                report = reparse(archive, options, progress=progress)
         except ReparseBusy as exc:
             raise CommandError(str(exc), EXIT_FAILURE) from None
     if args.json:
@@ -97,6 +98,29 @@ def cmd_reparse(args) -> int:
               "or unreadable, or no usable profile); see above", file=sys.stderr)
         return EXIT_FAILURE
     return EXIT_OK
+
+
+def _progress(args):
+    """Pages re-parsed so far, on stderr (newsmon/progress.py); nothing with -q."""
+    import contextlib
+
+    from newsmon.cli import verbosity
+    from newsmon.progress import Reporter
+
+    if verbosity(args) < 0:
+        return contextlib.nullcontext()
+
+    @contextlib.contextmanager
+    def shown():
+        with Reporter("reparse", unit="pages") as reporter:
+            def update(report) -> None:
+                c = report.counts
+                reporter.update(c["pages"], detail=f"{report.pages_per_s:.0f} pages/s, "
+                                + ", ".join(f"{k.replace('_', ' ')} {v}"
+                                            for k, v in c.items() if k != "pages" and v))
+            yield update
+
+    return shown()
 
 
 def _article_ref(text: str) -> str:

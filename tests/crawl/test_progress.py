@@ -60,7 +60,7 @@ def _run_under_pty(args: list[str]) -> tuple[int, str, str]:
     return proc.returncode, stdout, b"".join(chunks).decode("utf-8", "replace")
 
 
-def test_live_display_on_a_terminal_and_json_on_stdout(replica, sqlite_url):
+def test_live_display_on_a_terminal_and_json_on_stdout(replica, sqlite_url, tmp_path):
     replica.faults.add(SLOW_ARTICLES, "slow", seconds=0.15)
     code, stdout, terminal = _run_under_pty(
         ["crawl", "--base-url", replica.base_url, "--db", sqlite_url, "--json",
@@ -80,6 +80,13 @@ def test_live_display_on_a_terminal_and_json_on_stdout(replica, sqlite_url):
     assert _counts(frames, "new")[-1] == run["new_articles"]
     assert "robots.txt skipped 1" in frames
 
+    # export --output: the same display, the file alone gets the records.
+    out = tmp_path / "export.jsonl"
+    code, stdout, terminal = _run_under_pty(["export", "--db", sqlite_url, "--output", str(out)])
+    assert code == 0 and stdout == ""
+    assert "export" in ANSI.sub("", terminal) and "31/?" in ANSI.sub("", terminal)
+    assert len(out.read_text().splitlines()) == 31
+
 
 def test_log_lines_without_a_terminal(replica, sqlite_url):
     replica.faults.add(SLOW_ARTICLES, "slow", seconds=0.15)
@@ -95,6 +102,16 @@ def test_log_lines_without_a_terminal(replica, sqlite_url):
                          r"errors \d+", line) for line in lines)
     # stdout: the summary line alone, in its usual form.
     assert re.fullmatch(r"run \d+ rp completed: pages fetched 31, .*\n", proc.stdout)
+
+    # reparse: a line per batch of 5 with an interval of 0 (every command reads
+    # [crawl].progress_interval), counts rising to the 31 versions.
+    proc = newsmon("reparse", "--db", sqlite_url, "--dry-run", "--batch", "5",
+                   env={"NEWSMON_CRAWL__PROGRESS_INTERVAL": "0"})
+    assert proc.returncode == 0, proc.stderr
+    pages = [int(n) for n in re.findall(r"\[newsmon.progress\] INFO: reparse: (\d+) pages",
+                                        proc.stderr)]
+    assert len(pages) >= 3 and pages == sorted(pages) and pages[-1] <= 31
+    assert "\x1b" not in proc.stderr
 
 
 def _closed_port() -> int:
