@@ -42,13 +42,15 @@ def api_articles(
     author: str | None = None, section: str | None = None, tag: str | None = None,
     paywalled: bool | None = Query(None, description="true: paywalled only; false: free only"),
     changed: bool = False, changed_since: str | None = None,
+    site: str | None = Query(None, description="a site's profile name"),
     order: str = Query("newest", description="one of " + ", ".join(ORDERS)),
     limit: int = Query(50, ge=1, le=500),
 ):
     flt = ArticleFilter(since=parse_day(since, "since"), until=parse_day(until, "until"),
                         author=author, section=section, tag=tag, paywalled=paywalled,
                         changed=changed, changed_since=parse_day(changed_since,
-                                                                 "changed_since"))
+                                                                 "changed_since"),
+                        site=site)
     try:
         return as_json(list_articles(_ctx(request).archive, flt, limit=limit, order=order))
     except QueryError as exc:
@@ -94,10 +96,11 @@ def api_changes(
     section: str | None = None, author: str | None = None, since: str | None = None,
     until: str | None = None, before: int | None = Query(None, ge=1),
     limit: int = Query(50, ge=1, le=200), new: bool = False,
+    site: str | None = Query(None, description="a site's profile name"),
 ):
     try:
         page = list_changes(_ctx(request).archive, kinds=[field] if field else [],
-                            flt=ArticleFilter(section=section, author=author),
+                            flt=ArticleFilter(section=section, author=author, site=site),
                             since=parse_day(since, "since"), until=parse_day(until, "until"),
                             before=before, limit=limit, new_articles=new)
     except QueryError as exc:
@@ -119,10 +122,11 @@ def api_search(request: Request, q: str = Query(..., description="query, CLI syn
 
 @router.get("/runs", summary="Crawl runs, newest first (as `newsmon runs --json`)")
 def api_runs(request: Request, limit: int = Query(20, ge=1, le=500),
-             suspects: bool = Query(False, description="the fetches held back instead")):
+             suspects: bool = Query(False, description="the fetches held back instead"),
+             site: str | None = Query(None, description="only this site's runs")):
     archive = _ctx(request).archive
     if not suspects:
-        return as_json(list_runs(archive, limit=limit))
+        return as_json(list_runs(archive, limit=limit, site=site))
     events = list_fetch_events(archive, limit=limit, outcomes=("suspect", "parse_failure"))
     return as_json([{"event": e["id"], "run": e["run_id"], "outcome": e["outcome"],
                      "fetched_at": e["fetched_at"], "url": e["url"], "reason": e["message"],

@@ -140,3 +140,17 @@ def test_three_sites_in_one_archive(three_sites, db_url):
         == {"wp"}
     articles = newsmon("articles", "--db", db_url, "--site", "wp", "--json", env=env)
     assert {a["article_id"] for a in json.loads(articles.stdout)} == set(archive["wp"])
+
+    # And so does the web interface's API.
+    from tests.web.conftest import Server
+
+    web = Server(db_url, "--workers", "1")
+    try:
+        listed = web.get("/api/articles", params={"site": "wp", "limit": 100}).json()
+        assert {a["article_id"] for a in listed} == set(archive["wp"])
+        assert {r["site"] for r in web.get("/api/runs", params={"site": "plain"}).json()} == \
+            {"plain"}
+        changes = web.get("/api/changes", params={"site": "wp"}).json()["changes"]
+        assert changes and {c["site"] for c in changes} == {"wp"}
+    finally:
+        web.stop()
