@@ -7,6 +7,7 @@ from an edit and only on its site, a site that is down failing only its own run.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections import Counter
 from datetime import UTC, datetime
@@ -154,3 +155,20 @@ def test_three_sites_in_one_archive(three_sites, db_url):
         assert changes and {c["site"] for c in changes} == {"wp"}
     finally:
         web.stop()
+
+
+def test_scrapy_crawl_news_takes_any_profile(three_sites, sqlite_url):
+    import subprocess
+    import sys
+
+    from tests.crawl.helpers import REPO
+
+    config, servers = three_sites
+    proc = subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "news", "-a", "site=plain",
+         "-s", f"NEWSMON_DB={sqlite_url}", *FAST], cwd=REPO, capture_output=True, text=True,
+        timeout=180, env={**os.environ, "NEWSMON_CONFIG_DIR": str(config)})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert set(current_records(sqlite_url)) == {"plain"}
+    assert set(current_records(sqlite_url)["plain"]) == {s.key for s in servers["plain"].site
+                                                         .stories}
