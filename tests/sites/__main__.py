@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import time
+import contextlib
+import threading
 
 from . import SiteServer, plain_site, wp_site
 
@@ -14,13 +15,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--port", type=int, default=0, help="0 = any free port")
     args = ap.parse_args(argv)
     site = wp_site() if args.site == "wp" else plain_site()
-    with SiteServer(site, args.port) as server:
+    with SiteServer(site, args.port) as server, contextlib.suppress(KeyboardInterrupt):
         print(server.base_url, flush=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
+        threading.Event().wait()
 
 
 if __name__ == "__main__":
