@@ -12,6 +12,7 @@ import ast
 import atexit
 import shutil
 import tempfile
+from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -123,9 +124,21 @@ def current_revision(target: str | Engine) -> str | None:
             engine.dispose()
 
 
-def upgrade(target: str | Engine, revision: str = "head") -> None:
+# Set by upgrade() for its duration: a back-fill migration reports (label, rows done, rows in
+# all) after each batch, for `newsmon db upgrade` to show (newsmon/progress.py).
+_progress: Callable[[str, int, int | None], None] | None = None
+
+
+def backfill_progress(label: str, done: int, total: int | None) -> None:
+    """Called by back-fill migrations after each batch."""
+    if _progress is not None:
+        _progress(label, done, total)
+
+
+def upgrade(target: str | Engine, revision: str = "head",
+            progress: Callable[[str, int, int | None], None] | None = None) -> None:
     """Bring the schema to `revision` (default: the latest). Safe to call on every start and
-    from several processes at once.
+    from several processes at once. `progress(label, done, total)`: how far a back-fill got.
 
     All pending revisions run in one transaction that we open, so Alembic reads the current
     revision only after taking the lock: BEGIN IMMEDIATE on SQLite, an advisory lock taken in
@@ -133,8 +146,10 @@ def upgrade(target: str | Engine, revision: str = "head") -> None:
     and a second process could slip in between and apply the same revision again.)"""
     from alembic import command
 
+    global _progress  # noqa: PLW0603 - one upgrade at a time per process
     engine, owned = _engine(target)
     sqlite = engine.dialect.name == "sqlite"
+    _progress = progress
     try:
         with engine.connect() as conn:
             if sqlite:
@@ -151,6 +166,7 @@ def upgrade(target: str | Engine, revision: str = "head") -> None:
                 if sqlite:
                     conn.connection.dbapi_connection.execute("PRAGMA foreign_keys = ON")
     finally:
+        _progress = None
         if owned:
             engine.dispose()
 

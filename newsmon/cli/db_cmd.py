@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from newsmon.cli import EXIT_FAILURE, EXIT_OK
+from newsmon.cli import EXIT_FAILURE, EXIT_OK, verbosity
 from newsmon.cli.args import add_command
 
 
@@ -32,10 +32,38 @@ def cmd_upgrade(args) -> int:
 
     db_url, _ = resolve_db_url(args.db)
     before = current_revision(db_url)
-    upgrade(db_url)
+    shown = _BackfillProgress(quiet=verbosity(args) < 0)
+    try:
+        upgrade(db_url, progress=shown)
+    finally:
+        shown.close()
     after = current_revision(db_url)
     print(f"archive {db_url}: {before or 'empty'} -> {after}")
     return EXIT_OK
+
+
+class _BackfillProgress:
+    """A back-fill's rows so far on stderr (newsmon/progress.py), one display per back-fill."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.reporter = None
+
+    def __call__(self, label: str, done: int, total: int | None) -> None:
+        from newsmon.progress import Reporter
+
+        if self.quiet:
+            return
+        if self.reporter is None or self.reporter.title != f"back-fill {label}":
+            self.close()
+            self.reporter = Reporter(f"back-fill {label}", unit="versions")
+            self.reporter.start()
+        self.reporter.update(done, total)
+
+    def close(self) -> None:
+        if self.reporter is not None:
+            self.reporter.stop()
+            self.reporter = None
 
 
 def cmd_current(args) -> int:

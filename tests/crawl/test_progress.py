@@ -113,6 +113,23 @@ def test_log_lines_without_a_terminal(replica, sqlite_url):
     assert len(pages) >= 3 and pages == sorted(pages) and pages[-1] <= 31
     assert "\x1b" not in proc.stderr
 
+    # db upgrade from before the two back-fills (change summaries, change events): a line each.
+    from alembic import command
+
+    from storage.db import make_engine
+    from storage.migrate import alembic_config
+
+    engine = make_engine(sqlite_url)
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "0008")
+    engine.dispose()
+    proc = newsmon("db", "upgrade", "--db", sqlite_url,
+                   env={"NEWSMON_CRAWL__PROGRESS_INTERVAL": "0"})
+    assert proc.returncode == 0, proc.stderr
+    assert "back-fill change summaries: 31/31 versions" in proc.stderr
+    assert "back-fill change events: 31/31 versions" in proc.stderr
+    assert proc.stdout.startswith("archive ")
+
 
 def _closed_port() -> int:
     with socket.socket() as sock:

@@ -23,6 +23,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 from storage.changes import change_summary
+from storage.migrate import backfill_progress
 from storage.versioning import normalise
 
 revision = "0009_change_summary"
@@ -70,10 +71,14 @@ def _backfill(conn) -> None:
              .values(change_summary=sa.bindparam("summary", type_=JSON)))
     after = (0, 0)
     previous_article, previous = None, None
+    total = conn.execute(sa.select(sa.func.count()).select_from(versions)).scalar()
+    done = 0
     while True:
         rows = conn.execute(read.where(key > sa.tuple_(*after))).all()
         if not rows:
             return
+        done += len(rows)
+        backfill_progress("change summaries", done, total)
         summaries = []
         for row in rows:
             content = normalise({name: getattr(row, name) for name in _COLUMN_TYPES})

@@ -16,6 +16,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 from storage.events import derive_events, event_key
+from storage.migrate import backfill_progress
 from storage.versioning import normalise
 
 revision = "0011_change_events"
@@ -99,10 +100,14 @@ def _backfill(conn) -> None:
             .order_by(versions.c.article_id, versions.c.version).limit(BATCH))
     after = (0, 0)
     previous_article, previous = None, None
+    total = conn.execute(sa.select(sa.func.count()).select_from(versions)).scalar()
+    done = 0
     while True:
         rows = conn.execute(read.where(key > sa.tuple_(*after))).all()
         if not rows:
             return
+        done += len(rows)
+        backfill_progress("change events", done, total)
         out = []
         for row in rows:
             content = normalise({name: getattr(row, name) for name in _COLUMN_TYPES})
