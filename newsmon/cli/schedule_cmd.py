@@ -91,13 +91,24 @@ def _site_options(args, site: str, conf: dict, db_url: str):
         run_timeout=args.timeout or float(conf.get("run_timeout", 3600)),
         stop_grace=args.stop_grace or float(conf.get("stop_grace", 30)),
         base_url=args.base_url, recheck=args.recheck or conf.get("recheck", "due"),
-        max_articles=args.max_articles, settings=list(args.settings),
+        max_articles=args.max_articles, settings=[*_progress_setting(args), *args.settings],
     )
     try:
         options.trigger()
     except ValueError as exc:
         raise CommandError(f"invalid schedule of {site}: {exc}", EXIT_BAD_INPUT) from exc
     return options
+
+
+def _progress_setting(args) -> list[tuple[str, str]]:
+    # The crawl processes write to this process's stderr: a live display for the one crawl of
+    # --once on a terminal; the daemon's crawls (several at once, between its own log lines)
+    # log progress lines instead; nothing with -q (newsmon/progress.py). -s still wins.
+    from newsmon.cli import verbosity
+
+    if verbosity(args) < 0:
+        return [("NEWSMON_PROGRESS", "off")]
+    return [] if args.once else [("NEWSMON_PROGRESS", "log")]
 
 
 def _setup_logging(log_file: str | None) -> None:
