@@ -113,23 +113,46 @@ def run_crawls(*, db: str | None = None, sites: list[str | None], base_url: str 
     # crawl starts, before the reactor runs: a crawl that cannot start stops here, touching
     # no archive. Anything that breaks a crawl later is reported after it.
     errors: list[BaseException] = []
-    crawlers = []
-    for site in sites:
-        crawler = process.create_crawler(SITE_SPIDER)
-        started = process.crawl(crawler, site=site, base_url=base_url, recheck=recheck,
-                                max_articles=max_articles)
-        started.addErrback(lambda failure: errors.append(failure.value))
-        crawlers.append(crawler)
+    crawlers: dict[int, Any] = {}
+
+    def start(index: int):
+        crawler = crawlers[index] = process.create_crawler(SITE_SPIDER)
+        started = process.crawl(crawler, site=sites[index], base_url=base_url,
+                                recheck=recheck, max_articles=max_articles)
+        return started.addErrback(lambda failure: errors.append(failure.value))
+
+    # Each crawler has a downloader of its own: sites served by one host are crawled one
+    # after the other, so that the host sees one crawl's request rate, not the sum.
+    for indexes in _by_fetch_host(sites, base_url).values():
+        chain = start(indexes[0])
+        for index in indexes[1:]:
+            chain.addBoth(lambda _, i=index: start(i))
     _raise_first(errors)
     with Archive.open(db_url) as archive:  # alerts: subscriptions see this crawl's events
         subscriptions = notify_sender.before_crawl(archive.engine)
     process.start()
     _raise_first(errors)
-    run_ids = [crawler.stats.get_value(STAT_RUN_ID) for crawler in crawlers]
+    run_ids = [crawlers[i].stats.get_value(STAT_RUN_ID) if i in crawlers else None
+               for i in range(len(sites))]
     with Archive.open(db_url) as archive:
         notify_sender.after_crawl(archive.engine, subscriptions)
         return [archive.get_run(run_id) if run_id is not None else None
                 for run_id in run_ids]
+
+
+def _by_fetch_host(sites: list[str | None], base_url: str | None) -> dict[str, list[int]]:
+    """Indexes of `sites` grouped by the host their crawls talk to."""
+    from urllib.parse import urlsplit
+
+    from crawler.config import load_site_profile
+    from crawler.sites import default_site
+
+    groups: dict[str, list[int]] = {}
+    for index, site in enumerate(sites):
+        address = base_url or load_site_profile(site or default_site()).get(
+            "site", {}).get("base_url") or ""
+        groups.setdefault(urlsplit(address).netloc.lower(), []).append(index)
+    return groups
 
 
 def _raise_first(errors: list[BaseException]) -> None:

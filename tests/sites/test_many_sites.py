@@ -172,3 +172,21 @@ def test_scrapy_crawl_news_takes_any_profile(three_sites, sqlite_url):
     assert set(current_records(sqlite_url)) == {"plain"}
     assert set(current_records(sqlite_url)["plain"]) == {s.key for s in servers["plain"].site
                                                          .stories}
+
+
+def test_two_profiles_of_one_host_are_crawled_one_after_the_other(tmp_path, sqlite_url):
+    config = tmp_path / "config"
+    config.mkdir()
+    env = {"NEWSMON_CONFIG_DIR": str(config)}
+    with SiteServer(wp_site()) as wp:
+        for name, section in (("world", "/world/"), ("business", "/business/")):
+            added = newsmon("sites", "add", wp.base_url, "--name", name, "--section", section,
+                            env=env)
+            assert added.returncode == 0, added.stderr
+        proc, runs = crawl_all(config, sqlite_url, "--site", "world", "--site", "business")
+    assert proc.returncode == 0, proc.stderr
+    first, second = sorted(runs.values(), key=lambda r: r["started_at"])
+    assert first["finished_at"] <= second["started_at"], runs  # one host: one crawl at a time
+    archive = current_records(sqlite_url)
+    assert {name: set(archive[name]) for name in archive} == {
+        name: {s.key for s in wp.site.in_section(name)} for name in ("world", "business")}
