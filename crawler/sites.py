@@ -6,6 +6,8 @@ from the user: its display name and how it writes its article ids. Crawls, the s
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from crawler.config import ConfigError, config_layers, load_site_profile, section, site_names
 from crawler.urls import article_ref
 
@@ -28,6 +30,12 @@ def default_sites() -> list[str]:
             raise ConfigError("[crawl].sites must be a list of site profile names")
         return list(dict.fromkeys(listed))
     return [default_site()]
+
+
+def fetch_host(site: str | None, base_url: str | None = None) -> str:
+    """The host (host:port) a crawl of `site` talks to: `base_url`, else its profile's."""
+    address = base_url or site_table(site).get("base_url") or ""
+    return urlsplit(address).netloc.lower() or str(site)
 
 
 def crawlable_sites() -> list[str]:

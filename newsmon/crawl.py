@@ -142,16 +142,13 @@ def run_crawls(*, db: str | None = None, sites: list[str | None], base_url: str 
 
 def _by_fetch_host(sites: list[str | None], base_url: str | None) -> dict[str, list[int]]:
     """Indexes of `sites` grouped by the host their crawls talk to."""
-    from urllib.parse import urlsplit
-
     from crawler.config import load_site_profile
-    from crawler.sites import default_site
+    from crawler.sites import default_site, fetch_host
 
     groups: dict[str, list[int]] = {}
     for index, site in enumerate(sites):
-        address = base_url or load_site_profile(site or default_site()).get(
-            "site", {}).get("base_url") or ""
-        groups.setdefault(urlsplit(address).netloc.lower(), []).append(index)
+        load_site_profile(site or default_site())  # an unknown profile: ConfigError, exit 2
+        groups.setdefault(fetch_host(site, base_url), []).append(index)
     return groups
 
 

@@ -9,8 +9,8 @@ minutes apart or closer, each run's process is started ahead of it (`newsmon cra
 
 Several sites (run_sites_daemon): one job per site on its own trigger (the profile's
 [schedule] cron/every, else the configuration's), crawls of different sites at once up to
-a bound (`[schedule].max_concurrent`), never two of one site (a run lock per site here, and
-the per-site lease everywhere)."""
+a bound (`[schedule].max_concurrent`), never two of one site (a run lock per host here, so
+profiles served by one host also take turns, and the per-site lease everywhere)."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from crawler.run_status import stopped_run, summary_line
-from crawler.sites import default_site
+from crawler.sites import default_site, fetch_host
 
 logger = logging.getLogger("newsmon.schedule")
 
@@ -381,12 +381,15 @@ def run_sites_daemon(sites: list[ScheduleOptions], max_concurrent: int = 2) -> i
     scheduler = BlockingScheduler(timezone=ZoneInfo(first.timezone), executors={
         "default": ThreadPoolExecutor(max_workers=2 * len(sites))})
     supervisors = []
+    host_locks: dict[str, threading.Lock] = {}
     with Archive.open(first.db_url) as archive:
         archive.mark_interrupted_runs(status="failed")
         for options in sites:
             trigger = options.trigger()
             gap = shortest_gap(trigger, now)
             supervisor = CrawlSupervisor(options)
+            supervisor.run_lock = host_locks.setdefault(
+                fetch_host(options.site, options.base_url), threading.Lock())
             supervisors.append(supervisor)
             catch_up = catch_up_due(archive, trigger, now, options.site)
             scheduler.add_job(
@@ -426,7 +429,7 @@ def run_sites_daemon(sites: list[ScheduleOptions], max_concurrent: int = 2) -> i
 
 def _bounded_run(supervisor: CrawlSupervisor, slots: threading.BoundedSemaphore,
                  jitter: float = 0.0) -> int:
-    with supervisor.run_lock:  # never two crawls of one site
+    with supervisor.run_lock:  # never two crawls of one site (or of one host)
         with slots:  # a bounded number of crawls at once
             return supervisor.run_once(jitter)
 
