@@ -91,8 +91,7 @@ def register(sub) -> None:
     p = sub.add_parser("show", help="print one article (latest or a given version)",
                        description="The record of the article's latest or given version.")
     add_db_option(p)
-    p.add_argument("article", metavar="ARTICLE", type=_article_ref,
-                   help="archive id, the site's article id (40671561 or art40671561) or URL")
+    _add_article(p, "archive id, the site's article id (40671561 or art40671561) or URL")
     p.add_argument("--version", type=positive_int, metavar="N", help="version N (default: latest)")
     p.add_argument("--json", action="store_true", help="JSON output")
     p.set_defaults(handler=cmd_show)
@@ -100,7 +99,7 @@ def register(sub) -> None:
     p = sub.add_parser("versions", help="an article's version history",
                        description="Every version with when it was fetched and what changed.")
     add_db_option(p)
-    p.add_argument("article", metavar="ARTICLE", type=_article_ref, help="as for show")
+    _add_article(p, "as for show")
     p.add_argument("--artefacts", action="store_true",
                    help="also versions a re-parse found equal to the one before them")
     p.add_argument("--json", action="store_true", help="JSON output")
@@ -112,7 +111,7 @@ def register(sub) -> None:
                     "word-level for title, lead and body. Colour on a terminal, "
                     "[-removed-]{+added+} markers when piped.")
     add_db_option(p)
-    p.add_argument("article", metavar="ARTICLE", type=_article_ref, help="as for show")
+    _add_article(p, "as for show")
     p.add_argument("versions", nargs="*", type=positive_int, metavar="FROM TO",
                    help="the two versions to compare")
     p.add_argument("--full", action="store_true",
@@ -166,6 +165,26 @@ def register(sub) -> None:
 
 
 # -- plumbing -------------------------------------------------------------------------------------
+
+
+def _add_article(parser, help_text: str) -> None:
+    parser.add_argument("article", metavar="ARTICLE", help=help_text)
+    parser.add_argument("--site", metavar="NAME",
+                        help="ARTICLE is of this site: read with its id notation, looked up "
+                             "among its articles (default: the configured site's notation, "
+                             "any site)")
+
+
+def _resolved(archive, args):
+    """ARTICLE of the command, as the query functions take it."""
+    from crawler.sites import site_article_ref
+
+    ref = site_article_ref(args.article, args.site)
+    if not args.site:
+        return ref
+    from storage.query import resolve_article
+
+    return resolve_article(archive, ref, site=args.site)
 
 
 def _article_ref(text: str) -> str:
@@ -239,7 +258,7 @@ def cmd_show(args) -> int:
     from storage.query import get_version
 
     with _Open(args) as archive:
-        record = get_version(archive, args.article, args.version)
+        record = get_version(archive, _resolved(archive, args), args.version)
     if args.json:
         _print_json(record)
         return EXIT_OK
@@ -249,7 +268,7 @@ def cmd_show(args) -> int:
     out.print(Text(record.get("title") or "(no title)", style="bold"))
     meta = [("version", f"{record['version']} of {record['versions']}"),
             ("fetched", cell(record["fetched_at"])),
-            ("rp id", record["article_id"]), ("url", record["url"]),
+            ("site", record.get("site")), ("id", record["article_id"]), ("url", record["url"]),
             ("published", cell(record["published_at"])), ("updated", cell(record["updated_at"])),
             ("authors", cell(record["authors"])), ("section", record["section"]),
             ("tags", cell(record["tags"])), ("paywall", _paywall(record)),
@@ -268,7 +287,7 @@ def cmd_versions(args) -> int:
     from storage.query import list_versions
 
     with _Open(args) as archive:
-        rows = list_versions(archive, args.article, artefacts=args.artefacts)
+        rows = list_versions(archive, _resolved(archive, args), artefacts=args.artefacts)
     if args.json:
         _print_json([{k: r[k] for k in ("version", "fetched_at", "content_hash",
                                         "changed_fields", "title", "change_summary",
@@ -293,7 +312,8 @@ def cmd_diff(args) -> int:
         raise CommandError("give two versions (FROM TO) or none", EXIT_BAD_INPUT)
     versions = args.versions or [None, None]
     with _Open(args) as archive:
-        diff = diff_versions(archive, args.article, *versions, artefacts=args.artefacts)
+        diff = diff_versions(archive, _resolved(archive, args), *versions,
+                             artefacts=args.artefacts)
     if args.json:
         _print_json(diff)
         return EXIT_OK

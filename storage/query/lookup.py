@@ -32,8 +32,9 @@ class ArchiveId(int):
 
 def resolve_article(archive, ref: str | int, *, site: str | None = None) -> ArchiveId:
     """The archive id of the article `ref` names: the site's article id ("40671561",
-    "art40671561"), a URL it was seen under (or any URL whose last path segment starts with
-    the id: ".../art40671561-slug"), or the archive id. A site article id takes precedence
+    "art40671561", or a slug where a site's ids are slugs), a URL it was seen under (or any
+    URL whose last path segment starts with the id: ".../art40671561-slug", or is it), or
+    the archive id. A site article id takes precedence
     over an archive id of the same number. An ArchiveId (what this returns) is returned as it
     is. Raises QueryError when nothing or more than one article matches."""
     if isinstance(ref, ArchiveId):
@@ -61,9 +62,16 @@ def resolve_article(archive, ref: str | int, *, site: str | None = None) -> Arch
             path_id = _ID_IN_SEGMENT.match(segment)
             if not candidates and path_id:
                 candidates = _ids(conn, _BY_SITE_ID, site_ids, path_id.group(1))
+            if not candidates and segment:
+                # A site whose ids are slugs: the last segment is the id.
+                candidates = _ids(conn, _BY_SITE_ID, site_ids, segment)
         else:
-            raise QueryError(f"not an article reference: {ref!r} (expected an id such as "
-                             "40671561 or art40671561, or a URL)")
+            # Another site's notation (a slug): the site's article id as written.
+            candidates = _ids(conn, _BY_SITE_ID, site_ids, ref)
+            if not candidates:
+                raise QueryError(f"no article {ref!r} in the archive (an article is named by "
+                                 "its site's id, e.g. 40671561 or art40671561, a URL, or the "
+                                 "archive id)")
     if not candidates:
         raise QueryError(f"no article {ref!r} in the archive")
     if len(candidates) > 1:

@@ -142,6 +142,13 @@ def test_three_sites_in_one_archive(three_sites, db_url):
     articles = newsmon("articles", "--db", db_url, "--site", "wp", "--json", env=env)
     assert {a["article_id"] for a in json.loads(articles.stdout)} == set(archive["wp"])
 
+    # An article named with its site: read among that site's articles only.
+    shown = newsmon("show", edited.key, "--site", "wp", "--json", "--db", db_url, env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert (json.loads(shown.stdout)["site"], json.loads(shown.stdout)["version"]) == ("wp", 2)
+    assert newsmon("versions", edited.key, "--site", "plain", "--db", db_url,
+                   env=env).returncode == 2
+
     # And so does the web interface's API.
     from tests.web.conftest import Server
 
