@@ -22,7 +22,7 @@ from storage.query.language import And, Or, Phrase, parse_query
 from storage.textfold import fold_words
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-KEYS = {"name", "url", "events", "sections", "authors", "query", "min_body_change",
+KEYS = {"name", "url", "events", "sites", "sections", "authors", "query", "min_body_change",
         "paywall_threshold", "mode", "cron", "timezone", "template", "secret", "bootstrap",
         "timeout"}
 DEFAULT_TIMEZONE = "Europe/Warsaw"
@@ -37,6 +37,7 @@ class Subscription:
     name: str
     url: str
     events: tuple[str, ...] = CONTENT_EVENTS
+    sites: tuple[str, ...] = ()  # site profile names; empty: every site
     sections: tuple[str, ...] = ()
     authors: tuple[str, ...] = ()
     query: str | None = None
@@ -68,6 +69,9 @@ class Subscription:
         if event["type"] not in self.events:
             return False
         article = event.get("article")
+        site = (article or {}).get("site") or (event.get("payload") or {}).get("site")
+        if self.sites and site not in self.sites:
+            return False
         if article is None:  # operational events: no article filters apply
             return True
         if self.sections and _fold(article.get("section")) not in map(_fold, self.sections):
@@ -168,6 +172,7 @@ def parse_subscription(table: Mapping[str, Any], env: Mapping[str, str],
         raise SubscriptionError(f"subscription {name!r}: unknown event type(s) "
                                 f"{', '.join(bad)} (known: {', '.join(EVENT_TYPES)})")
     options: dict[str, Any] = {"name": name, "url": url, "events": events,
+                               "sites": _strings(values.get("sites", []), "sites", name),
                                "sections": _strings(values.get("sections", []), "sections", name),
                                "authors": _strings(values.get("authors", []), "authors", name)}
     if values.get("query") is not None:

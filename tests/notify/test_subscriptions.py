@@ -93,3 +93,14 @@ def test_text_message_is_cut_to_the_limit_keeping_the_link():
 def test_backoff_doubles_and_honours_retry_after():
     assert [backoff(n) for n in (1, 2, 3)] == [30, 60, 120]
     assert backoff(1, retry_after=300) == 300 and backoff(50) == BACKOFF_CAP
+
+
+def test_sites_filter_article_and_run_events():
+    [sub], errors = parse({"name": "s", "url": "https://x/", "sites": ["wp"],
+                           "events": ["title_changed", "run_failed"]})
+    assert errors == [] and sub.sites == ("wp",)
+    assert sub.matches(event("title_changed", {}, site="wp"))
+    assert not sub.matches(event("title_changed", {}))  # an rp article
+    run = {"type": "run_failed", "payload": {"run_id": 3, "site": "wp"}, "article": None}
+    assert sub.matches(run)
+    assert not sub.matches({**run, "payload": {"run_id": 4, "site": "rp"}})
