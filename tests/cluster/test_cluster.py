@@ -153,9 +153,10 @@ def test_one_planner_at_a_time(cluster_env, tmp_path):
                     assert not report.leader and not report.scheduled
                 daemon.kill()
                 daemon.wait()
-                # A standby takes over at its next tick and settles the daemon's jobs.
-                report = standby.tick()
-                assert report.leader
+                # A standby takes over once the server has ended the killed daemon's session
+                # (it notices the closed socket a moment later), then settles its jobs.
+                wait_for(lambda: standby.tick().leader, "the standby took the planner lock",
+                         tries=100)
                 settle(standby, config)
             finally:
                 standby.close()

@@ -39,7 +39,9 @@ def _run_under_pty(args: list[str]) -> tuple[int, str, str]:
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 200, 0, 0))
     proc = subprocess.Popen([sys.executable, "-m", "newsmon", *args], cwd=REPO,
                             stdout=subprocess.PIPE, stderr=slave, stdin=subprocess.DEVNULL,
-                            env={**os.environ, "TERM": "xterm-256color"})
+                            # rich prefers COLUMNS to the terminal size: pin it to the pty width.
+                            env={**os.environ, "TERM": "xterm-256color", "COLUMNS": "200",
+                                 "LINES": "50"})
     os.close(slave)
     chunks = []
     while True:
