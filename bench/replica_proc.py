@@ -3,7 +3,8 @@ share the crawl's interpreter and GIL. It pre-renders every article page before 
 starts, so that during the crawl it only copies bytes, and reports its request log and CPU time
 at /__bench/stats.
 
-    python -m bench.replica_proc 2000    # what Replica(2000) starts
+    python -m bench.replica_proc 2000        # what Replica(2000) starts
+    python -m bench.replica_proc 1000 460    # Replica(1000, weight_kb=460): real-weight pages
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ from bench import REPO_ROOT
 ARTICLE_PATH = re.compile(r"^/dyplomacja/art\d+")
 
 
-def serve(n: int) -> None:
+def serve(n: int, weight_kb: int | None = None) -> None:
     """Serve a generated site of `n` articles with every article page pre-rendered; print one
-    JSON line with the base URL once ready; stop when stdin closes."""
+    JSON line with the base URL once ready; stop when stdin closes. With `weight_kb`, article
+    pages are brought up to that weight with mixed furniture (real rp.pl pages: 450-500 KB)."""
     from email.utils import format_datetime
 
     from tests.replica import ReplicaServer, ReplicaSite, render
@@ -70,6 +72,8 @@ def serve(n: int) -> None:
 
     started = time.perf_counter()
     site = ReplicaSite.generated(n) if n > 32 else ReplicaSite.default()
+    if weight_kb:
+        site.min_page_bytes, site.padding = weight_kb * 1024, "mixed"
     server = BenchServer(site).start()
     pages = {}
     for a in site.live_articles():
@@ -78,7 +82,9 @@ def serve(n: int) -> None:
         pages[a.article_id] = (f'"{snap.fingerprint()}"', snap.last_modified,
                                html.encode("utf-8"))
     BenchServer.pages = pages
+    sizes = sorted(len(p[2]) for p in pages.values())
     print(json.dumps({"base_url": server.base_url, "articles": len(pages),
+                      "page_kb": round(sizes[len(sizes) // 2] / 1024, 1),
                       "prerender_s": round(time.perf_counter() - started, 2)}), flush=True)
     sys.stdin.read()  # until the parent closes our stdin
     server.stop()
@@ -87,10 +93,11 @@ def serve(n: int) -> None:
 class Replica:
     """The replica process seen from the benchmark."""
 
-    def __init__(self, n: int):
+    def __init__(self, n: int, weight_kb: int | None = None):
         self.n = n
+        args = [str(n)] + ([str(weight_kb)] if weight_kb else [])
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bench.replica_proc", str(n)],
+            [sys.executable, "-m", "bench.replica_proc", *args],
             cwd=REPO_ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
         if not line:
@@ -99,6 +106,7 @@ class Replica:
         info = json.loads(line)
         self.base_url, self.articles = info["base_url"], info["articles"]
         self.prerender_s = info["prerender_s"]
+        self.page_kb = info["page_kb"]  # median article page
 
     def stats(self, reset: bool = False) -> dict:
         path = "/__bench/reset" if reset else "/__bench/stats"
@@ -123,4 +131,4 @@ class Replica:
 
 
 if __name__ == "__main__":
-    serve(int(sys.argv[1]))
+    serve(int(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else None)

@@ -190,3 +190,71 @@ def padding_script(r: random.Random, nbytes: int) -> str:
         size += len(item) + 1
     return ('<script type="application/json" id="rpPixelCache">[' + ",".join(items) +
             "]</script>")
+
+
+_WORDS = ("rząd minister wybory Unia sankcje rozmowy szczyt NATO budżet premier prezydent "
+          "Sejm ustawa granica wojsko gospodarka inflacja podatki energia sąd reforma "
+          "Kijów Waszyngton Bruksela Berlin Pekin dyplomacja umowa kryzys decyzja").split()
+
+
+def _title(r: random.Random, n: int) -> str:
+    return " ".join(r.choice(_WORDS) for _ in range(n)).capitalize()
+
+
+def _teaser_box(r: random.Random) -> str:
+    """A recommendation box as real pages carry several of: cards with images and leads."""
+    cards = []
+    for _ in range(12):
+        img = f"https://i.gremicdn.pl/image/free/{r.getrandbits(48):012x}"
+        cards.append(
+            f'<div class="teaser--item teaser--reco" data-id="{r.getrandbits(26)}">'
+            f'<a class="teaser--link" href="/{r.choice(["kraj", "ekonomia", "swiat"])}/'
+            f'art{r.randrange(10**8)}-{r.choice(_WORDS).lower()}" data-gtm-trigger="reco">'
+            f'<picture><source type="image/webp" srcset="{img}/?format=webp&amp;w=320 320w, '
+            f'{img}/?format=webp&amp;w=640 640w"><img class="teaser--img" loading="lazy" '
+            f'src="{img}/?w=320" alt="{_title(r, 4)}" width="320" height="180"></picture>'
+            f'<span class="teaser--overline">{r.choice(_WORDS)}</span>'
+            f'<h3 class="teaser--title">{_title(r, r.randint(5, 10))}</h3>'
+            f'<p class="teaser--lead">{_title(r, r.randint(12, 22))}.</p></a>'
+            f'<div class="teaser--meta"><time datetime="2026-11-{r.randint(1, 28):02d}">'
+            f'{r.randint(1, 23)} godz. temu</time><span class="icon-comment"></span></div></div>')
+    return (f'<section class="reco--box" data-mrf-section="Reco{r.randrange(100)}">'
+            f'<p class="reco--head">{_title(r, 3)}</p><div class="reco--grid">{"".join(cards)}'
+            '</div></section>')
+
+
+def _state_script(r: random.Random) -> str:
+    """A hydration state chunk: nested JSON of teasers and tracking, in a script element."""
+    items = [{"id": r.getrandbits(26), "title": _title(r, r.randint(5, 10)),
+              "lead": _title(r, r.randint(10, 20)), "section": r.choice(_WORDS),
+              "img": {"id": f"{r.getrandbits(48):012x}", "w": 1200, "h": 675},
+              "tags": [r.choice(_WORDS) for _ in range(4)], "paid": r.random() < 0.4}
+             for _ in range(14)]
+    state = json.dumps({"key": f"q{r.getrandbits(32):08x}", "data": items}, ensure_ascii=False)
+    state = state.replace("</", "<\\/")
+    return f'<script type="application/json" data-hydrate="1">{state}</script>'
+
+
+def _inline_svg(r: random.Random) -> str:
+    d = "M" + " ".join(f"{r.uniform(0, 48):.2f},{r.uniform(0, 48):.2f}" for _ in range(90))
+    return (f'<div class="promo--graphic"><svg viewBox="0 0 48 48" width="48" height="48" '
+            f'aria-hidden="true"><path fill="#{r.randrange(0x1000000):06x}" d="{d}Z"/></svg></div>')
+
+
+def _style_chunk(r: random.Random) -> str:
+    rules = "".join(f".c-{r.getrandbits(24):06x}{{margin:{r.randint(0, 40)}px;"
+                    f"color:#{r.randrange(0x1000000):06x};flex:{r.randint(0, 3)}}}"
+                    for _ in range(60))
+    return f"<style>{rules}</style>"
+
+
+def mixed_furniture(r: random.Random, nbytes: int) -> str:
+    """Weight like real pages' (450-500 KB for rp.pl): recommendation boxes (markup the
+    parser walks), hydration JSON, inline SVG and style chunks, mixed, about `nbytes`."""
+    makers = [_teaser_box, _state_script, _state_script, _inline_svg, _style_chunk]
+    out, size = [], 0
+    while size < nbytes:
+        chunk = r.choice(makers)(r)
+        out.append(chunk)
+        size += len(chunk.encode())
+    return '<div class="page--extras">' + "\n".join(out) + "</div>"

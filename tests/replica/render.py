@@ -595,7 +595,8 @@ def article_page(site, a: Article) -> str:
     )
     missing = site.min_page_bytes - len(page.encode())
     if missing > 0:
-        page += noise.padding_script(r, missing + 64)
+        pad = noise.mixed_furniture if site.padding == "mixed" else noise.padding_script
+        page += pad(r, missing + 64)
     return page + "\n</body>\n</html>\n"
 
 

@@ -79,6 +79,9 @@ class ReplicaSite:
         self.robots_txt = DEFAULT_ROBOTS  # "{base}" is replaced by the server's base URL
         self.page_size = 10  # listing cards per page
         self.min_page_bytes = 150 * 1024 + 4096  # every article page weighs at least this
+        # How pages are brought up to that weight: "script" (one JSON script) or "mixed"
+        # (recommendation boxes, hydration JSON, SVG, styles: the bench's real-weight pages).
+        self.padding = "script"
         # Layout drift: serve every page with renamed classes (and ids, see README).
         self.redesign = False
         self.redesign_ids = True
