@@ -42,6 +42,7 @@ REPORT_FIELDS = ("title", "authors", "published_at", "body", "paywalled", "lead"
 FEED_TYPES = ("application/rss+xml", "application/atom+xml")
 MAX_SITEMAPS = 8
 MAX_CANDIDATES = 400
+LISTING_PAGES = 5  # listing pages a written profile follows (as rp.toml)
 
 
 @dataclass
@@ -50,6 +51,9 @@ class Sources:
     sitemaps: list[str] = field(default_factory=list)  # indexes or plain urlsets
     feeds: list[str] = field(default_factory=list)
     listing: str | None = None
+    # How the listing numbers its pages (discovery.next_listing_page), None: one page.
+    pagination: str | None = None
+    page_param: str | None = None
 
 
 @dataclass
@@ -128,6 +132,9 @@ def discover(base_url: str, section_path: str | None, fetcher: Fetcher) -> tuple
         status, _, body = fetcher.get(page)
         if status != 200 or not body:
             continue
+        if section_path and page == base_url + section_path:
+            sources.pagination, sources.page_param = detect_pagination(body, page,
+                                                                       section_path)
         for href in _feed_links(body, page):
             if href not in sources.feeds:
                 sources.feeds.append(href)
@@ -135,6 +142,32 @@ def discover(base_url: str, section_path: str | None, fetcher: Fetcher) -> tuple
                 if feed_status == 200:
                     feed_items += discovery.feed_links(feed)
     return sources, list(dict.fromkeys(news + feed_items + plain))[:MAX_CANDIDATES]
+
+
+# Path templates of listing page N that CMSs use (WordPress, many others), tried in order.
+PAGE_TEMPLATES = ("{path}page/{n}/", "{path}page/{n}", "{path}{n}/")
+PAGE_PARAMS = ("page", "paged", "p", "pg", "strona")
+
+
+def detect_pagination(html: bytes, page_url: str, listing_path: str
+                      ) -> tuple[str | None, str | None]:
+    """(pagination, page_param) for the profile, from the listing's first page: `rel_next`
+    when it links its successor with rel="next" (the site says where page 2 is, whatever its
+    address), else a path template or a query parameter that one of its links uses for page
+    2; (None, None) for a listing of one page."""
+    if discovery.next_links(html, page_url):
+        return "rel_next", None
+    links = list(discovery.listing_links(html, page_url))
+    listing = {"path": listing_path, "max_pages": 2}
+    for template in PAGE_TEMPLATES:
+        if discovery.next_listing_page({**listing, "pagination": template}, 1, html,
+                                       page_url, links):
+            return template, None
+    for param in PAGE_PARAMS:
+        if discovery.next_listing_page({**listing, "page_param": param}, 1, html, page_url,
+                                       links):
+            return "query", param
+    return None, None
 
 
 def _read_sitemaps(urls: list[str], fetcher: Fetcher, sources: Sources):
@@ -281,7 +314,15 @@ def profile_text(name: str, base_url: str, sources: Sources, article_pattern: st
             paths = ", ".join(f'"{_rel(base_url, u)}"' for u in urls)
             lines.append(f"{key} = {{ paths = [{paths}]{extra} }}")
 
-    if sources.listing:
+    if sources.listing and sources.pagination:
+        # Every run reads the listing's first pages for new articles; deeper pages are what
+        # the sitemaps and feeds no longer carry.
+        rule = f'pagination = "{sources.pagination}"'
+        if sources.page_param:
+            rule += f', page_param = "{sources.page_param}"'
+        lines.append(f'listing = {{ path = "{sources.listing}", {rule}, '
+                     f'max_pages = {LISTING_PAGES} }}')
+    elif sources.listing:
         lines.append(f'listing = {{ path = "{sources.listing}", max_pages = 1 }}')
     entry("news_sitemap", sources.news_sitemaps)
     if not sources.news_sitemaps:
@@ -379,21 +420,40 @@ def check_site(name: str, pages: int = 5, base_url: str | None = None,
         if not table.get("enabled", True):
             continue
         for path in table.get("paths") or ([table["path"]] if table.get("path") else []):
-            urls += _links(rules.absolute(path), kind, fetcher, rules)
+            urls += _links(rules.absolute(path), kind, fetcher, rules, {**table, "path": path})
     articles = list(dict.fromkeys(u for u in urls if rules.article_id(u) is not None))
     parser = load_profile(name)
     return CheckReport(name, [_sample(rules.fetch_url(u), parser, fetcher)
                               for u in articles[:pages]])
 
 
-def _links(url: str, kind: str, fetcher: Fetcher, rules) -> list[str]:
+def _listing_links(url: str, body: bytes, listing: dict, fetcher: Fetcher, rules) -> list[str]:
+    """Links of a listing and of the following pages its pagination reaches (max_pages)."""
+    found, page = [], 1
+    while True:
+        links = list(discovery.listing_links(body, url))
+        found += links
+        following = discovery.next_listing_page(listing, page, body, url, links)
+        if following is None:
+            return found
+        url = rules.fetch_url(following)
+        if not rules.is_allowed(url):
+            return found
+        status, _, body = fetcher.get(url)
+        if status != 200:
+            return found
+        page += 1
+
+
+def _links(url: str, kind: str, fetcher: Fetcher, rules, listing: dict | None = None
+           ) -> list[str]:
     status, _, body = fetcher.get(url)
     if status != 200:
         return []
     if kind == "rss":
         return discovery.feed_links(body)
     if kind == "listing":
-        return list(discovery.listing_links(body, url))
+        return _listing_links(url, body, listing, fetcher, rules)
     found, locs = discovery.sitemap_locs(body)
     if found != "index":
         return locs

@@ -13,7 +13,6 @@ goes to `crawler.stats` under `newsmon/` for the run extension to judge (crawler
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -78,6 +77,9 @@ class NewsSpider(scrapy.Spider):
         # Where requests go (`base_url`, else the profile's) and what they may reach.
         self.rules = SiteRules.from_profile(self.profile, base_url)
         self.recheck = recheck
+        for _, listing in source_paths(self.profile.get("discovery", {}), "listing"):
+            if problem := discovery.pagination_problem(listing):
+                raise ConfigError(f"site {self.site}: {problem}")
         self._scheduled: set[str] = set()  # article ids requested in this run
         self._known: set[str] = set()  # article ids already in the archive
         self._parser_selectors: dict[str, Any] = {}
@@ -135,16 +137,18 @@ class NewsSpider(scrapy.Spider):
         urls = list(discovery.listing_links(response.body, response.url))
         yield from self._follow_articles(urls, response.meta["source"])
         listing, page = response.meta["listing"], response.meta["page"]
-        param = listing.get("page_param", "page")
-        # Follow pagination only where the page links its successor, so the crawl never
-        # probes past the last page.
-        next_page = re.compile(rf"[?&]{re.escape(param)}={page + 1}(?:&|$)")
-        has_next = any(next_page.search(u) for u in urls)
-        if has_next and page < int(listing.get("max_pages", 1)):
-            next_url = self.rules.absolute(f"{listing['path']}?{param}={page + 1}")
-            yield scrapy.Request(next_url, callback=self.parse_listing,
-                                 errback=self.source_failed, priority=10,
-                                 meta={"source": "listing", "page": page + 1, "listing": listing})
+        following = discovery.next_listing_page(listing, page, response.body, response.url, urls)
+        if following is None:
+            return
+        # A rel=next address may name the real site's host (a mirror): fetched from ours.
+        next_url = self.rules.fetch_url(following)
+        if not self.rules.is_allowed(next_url):
+            self.logger.warning("listing page %s links its next page off the site: %s",
+                                response.url, next_url)
+            return
+        yield scrapy.Request(next_url, callback=self.parse_listing,
+                             errback=self.source_failed, priority=10,
+                             meta={"source": "listing", "page": page + 1, "listing": listing})
 
     def parse_sitemap(self, response):
         kind, locs = discovery.sitemap_locs(response.body)

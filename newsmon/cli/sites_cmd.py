@@ -102,9 +102,12 @@ def cmd_add(args) -> int:
         return EXIT_OK
     found = report.sources
     print(f"wrote {report.path}")
+    listing = [found.listing] if found.listing else []
+    if listing and found.pagination:
+        listing = [f"{found.listing} (pages: {found.pagination}"
+                   + (f" {found.page_param}=N)" if found.page_param else ")")]
     for label, urls in (("news sitemaps", found.news_sitemaps), ("sitemaps", found.sitemaps),
-                        ("feeds", found.feeds), ("listing", [found.listing] if found.listing
-                                                 else [])):
+                        ("feeds", found.feeds), ("listing", listing)):
         print(f"{label:14} {', '.join(urls) or '-'}")
     print(f"{'pattern':14} {report.article_pattern} ({report.candidates} article URLs)")
     print(f"{'id':14} {report.id_pattern or 'the last path segment'}")

@@ -29,7 +29,7 @@ def config_dir(tmp_path, monkeypatch):
 def test_wordpress_like_site_with_a_section(config_dir):
     with SiteServer(wp_site()) as server:
         report = add_site(server.base_url, name="wp", section_path="/world/")
-        checked = check_site("wp", pages=20)
+        checked = check_site("wp", pages=40)
     assert report.path == config_dir / "sites" / "wp.toml"
     profile = tomllib.loads(report.path.read_text(encoding="utf-8"))
     assert profile["site"]["base_url"] == server.base_url
@@ -46,6 +46,9 @@ def test_wordpress_like_site_with_a_section(config_dir):
     assert found.news_sitemaps == [server.base_url + "/news-sitemap.xml"]
     assert set(found.feeds) == {server.base_url + "/feed/", server.base_url + "/world/feed/"}
     assert found.listing == "/world/"
+    # The section's listing paginates with rel="next": older stories are on page 2+ alone.
+    assert profile["discovery"]["listing"] == {"path": "/world/", "pagination": "rel_next",
+                                               "max_pages": 5}
     assert [path for path, _ in source_paths(profile["discovery"], "rss")] == \
         ["/feed/", "/world/feed/"]
     # Title and dates from JSON-LD, the byline from its links, the body by extraction.
@@ -53,7 +56,8 @@ def test_wordpress_like_site_with_a_section(config_dir):
         sources = sample.field_sources()
         assert sources["title"] == "jsonld" and sources["published_at"] == "jsonld", sources
         assert sources["authors"] == "selector" and sources["body"] == "fallback"
-    assert len(checked.samples) == len(site.in_section("world"))
+    # All of them, through the listing's pages (the news sitemap and feeds carry ten).
+    assert len(checked.samples) == len(site.in_section("world")) > 20
     assert checked.coverage()["title"] == checked.coverage()["body"] == 1.0
     paywalled = {s.url for s in checked.samples if s.record["paywalled"]}
     assert paywalled == {server.base_url + wp_design.story_path(s)

@@ -2,18 +2,25 @@
 NewsArticle (ISO dates, authors with URLs, isAccessibleForFree false on paywalled stories),
 Yoast-style sitemap index and news sitemap, RSS at /feed/ and /world/feed/, visible dates as
 "3 March 2025, 14:05", bylines as links, no paywall marker in the text (paywalled stories
-are cut after two paragraphs and end in a subscription box)."""
+are cut after two paragraphs and end in a subscription box). Listings show ten stories a page
+and paginate the WordPress way (/world/page/2/, `<link rel="next">` in the head, page-number
+links without rel); the news sitemap and the feeds carry only the newest ten stories, as real
+ones carry recent articles only, so older section stories are reachable through page 2+ of
+the listing (and the full post sitemap) alone."""
 
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from email.utils import format_datetime
 from html import escape
 
 from .model import SmallSite, Story, make_stories, slugify
 
-SECTIONS = {"world": 9, "business": 4}
+SECTIONS = {"world": 23, "business": 4}
+PER_PAGE = 10
+RECENT = 10  # stories in the news sitemap and the feeds
 
 
 def wp_site(seed: int = 15) -> SmallSite:
@@ -36,13 +43,20 @@ def render(site: SmallSite, path: str, base: str):
     if path == "/robots.txt":
         return 200, "text/plain", f"User-agent: *\nDisallow: /wp-admin/\n\n" \
             f"Sitemap: {base}/sitemap_index.xml\n", None
-    if path == "/":
-        return 200, html, _page(base, "The Daily Ledger", _teasers(site.stories, base),
-                                feeds=[("/feed/", "The Daily Ledger Feed")]), None
-    if path in ("/world/", "/business/"):
-        section = path.strip("/")
-        return 200, html, _page(base, section.title(), _teasers(site.in_section(section), base),
-                                feeds=[(f"{path}feed/", f"{section.title()} Feed")]), None
+    listing = _listing_page(site, path)
+    if listing is not None:
+        prefix, section, n = listing
+        stories = site.stories if section is None else site.in_section(section)
+        pages = max(1, -(-len(stories) // PER_PAGE))
+        if n > pages:
+            return None
+        title = "The Daily Ledger" if section is None else section.title()
+        feed = f"{prefix}feed/"
+        return 200, html, _page(
+            base, title, _teasers(stories[(n - 1) * PER_PAGE:n * PER_PAGE], base)
+            + _pagination(base, prefix, n, pages),
+            feeds=[(feed, "The Daily Ledger Feed" if section is None else f"{title} Feed")],
+            head=_page_links(base, prefix, n, pages)), None
     if path == "/feed/":
         return 200, rss, _rss(site.stories, base), None
     if path in ("/world/feed/", "/business/feed/"):
@@ -64,7 +78,7 @@ def render(site: SmallSite, path: str, base: str):
             f"The Daily Ledger</news:name><news:language>en</news:language></news:publication>"
             f"<news:publication_date>{s.published.isoformat()}</news:publication_date>"
             f"<news:title>{escape(s.title)}</news:title></news:news></url>"
-            for s in site.stories)
+            for s in site.stories[:RECENT])
         return 200, xml, _xml("urlset", urls, news=True), None
     if path == "/about/":
         return 200, html, _page(base, "About", "<p>About the Daily Ledger.</p>"), None
@@ -72,6 +86,49 @@ def render(site: SmallSite, path: str, base: str):
         if path in (story_path(story), story_path(story).rstrip("/")):
             return 200, html, _article(story, base), story
     return None
+
+
+def _listing_page(site: SmallSite, path: str) -> tuple[str, str | None, int] | None:
+    """(listing prefix, section or None for the home page, page number) of a listing path:
+    /, /world/, /world/page/2/ (page 1 has no /page/1/ address here)."""
+    sections = "|".join(SECTIONS)
+    match = re.fullmatch(rf"/(?:({sections})/)?(?:page/(\d+)/?)?", path)
+    if match is None or match.group(2) in ("0", "1"):
+        return None
+    section = match.group(1)
+    prefix = f"/{section}/" if section else "/"
+    return prefix, section, int(match.group(2) or 1)
+
+
+def _page_url(base: str, prefix: str, n: int) -> str:
+    return f"{base}{prefix}" if n == 1 else f"{base}{prefix}page/{n}/"
+
+
+def _page_links(base: str, prefix: str, n: int, pages: int) -> str:
+    # As Yoast writes them in the head.
+    links = f'<link rel="prev" href="{_page_url(base, prefix, n - 1)}">' if n > 1 else ""
+    if n < pages:
+        links += f'<link rel="next" href="{_page_url(base, prefix, n + 1)}">'
+    return links
+
+
+def _pagination(base: str, prefix: str, n: int, pages: int) -> str:
+    # the_posts_pagination(): numbered links, Previous/Next without rel.
+    if pages == 1:
+        return ""
+    parts = []
+    if n > 1:
+        parts.append(f'<a class="prev page-numbers" href="{_page_url(base, prefix, n - 1)}">'
+                     "Previous</a>")
+    for i in range(1, pages + 1):
+        parts.append(f'<span aria-current="page" class="page-numbers current">{i}</span>'
+                     if i == n else
+                     f'<a class="page-numbers" href="{_page_url(base, prefix, i)}">{i}</a>')
+    if n < pages:
+        parts.append(f'<a class="next page-numbers" href="{_page_url(base, prefix, n + 1)}">'
+                     "Next</a>")
+    return ('<nav class="navigation pagination" aria-label="Posts"><div class="nav-links">'
+            + "".join(parts) + "</div></nav>")
 
 
 def _xml(root: str, inner: str, news: bool = False) -> str:
@@ -86,7 +143,7 @@ def _rss(stories: list[Story], base: str) -> str:
         f"<pubDate>{format_datetime(s.published)}</pubDate>"
         f"<dc:creator><![CDATA[{s.authors[0]}]]></dc:creator>"
         f"<description><![CDATA[{s.paragraphs[0][:120]}]]></description></item>"
-        for s in stories[:10])
+        for s in stories[:RECENT])
     return (f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0" '
             f'xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>The Daily Ledger'
             f'</title><link>{base}/</link>{items}</channel></rss>')
