@@ -127,7 +127,8 @@ def api_runs(request: Request, limit: int = Query(20, ge=1, le=500),
     archive = _ctx(request).archive
     if not suspects:
         return as_json(list_runs(archive, limit=limit, site=site))
-    events = list_fetch_events(archive, limit=limit, outcomes=("suspect", "parse_failure"))
+    events = list_fetch_events(archive, limit=limit, outcomes=("suspect", "parse_failure"),
+                               site=site)
     return as_json([{"event": e["id"], "run": e["run_id"], "outcome": e["outcome"],
                      "fetched_at": e["fetched_at"], "url": e["url"], "reason": e["message"],
                      "raw_page": e["raw_page_sha"], "accepted_version": e["version"]}

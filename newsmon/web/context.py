@@ -10,12 +10,14 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader
 from markupsafe import Markup, escape
+from sqlalchemy import select
 
 from crawler.sites import id_pattern
 from crawler.urls import article_ref
 from newsmon.web import present
 from newsmon.web.cache import LRU, ArchiveState, ResponseCache
 from storage import Archive
+from storage.models import Site
 from storage.query import (
     QueryError,
     diff_versions,
@@ -141,6 +143,12 @@ class Context:
         """One read-only connection (and transaction) for the several queries of a request:
         pass it to the lookups below and to storage.query functions instead of the archive."""
         return reading(self.archive)
+
+    def sites(self, db=None) -> list[str]:
+        """The names of the sites the archive holds: the pages offer a site filter, and name
+        each item's site, only when there are several."""
+        with reading(db if db is not None else self.archive) as conn:
+            return list(conn.execute(select(Site.name).order_by(Site.name)).scalars())
 
     def render(self, name: str, **values: Any) -> str:
         return self.templates.get_template(name).render(**values)

@@ -22,7 +22,8 @@ from fastapi import APIRouter, Query, Request, Response
 
 from newsmon.web import present
 from newsmon.web.context import MARKS, Context, bad_request
-from storage.query import QueryError, condense, search, word_diff
+from newsmon.web.pages import site_search
+from storage.query import ArticleFilter, QueryError, condense, word_diff
 from storage.query.changes import list_changes, version_fetch_times
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -205,20 +206,29 @@ def _changes_feed(request: Request, *, title: str, key: str, page_url: str,
 
 @router.get("/feeds/changes.atom", tags=["feeds"], summary="Atom: the newest changes")
 def changes_feed(request: Request, field: str | None = Query(
-        None, description="only changes of this kind: " + "|".join(FEED_KINDS))):
+        None, description="only changes of this kind: " + "|".join(FEED_KINDS)),
+        site: str | None = Query(None, description="only this site's articles")):
     if field is not None and field not in FEED_KINDS:
         raise bad_request(f"unknown field {field!r}; expected one of {', '.join(FEED_KINDS)}")
+    site = (site or "").strip() or None
     label = f" ({present.KIND_LABELS[field]})" if field else ""
-    return _changes_feed(request, title=f"newsmon: changes{label}",
-                         key=f"changes:{field or 'all'}",
-                         page_url="/" + (f"?field={field}" if field else ""),
-                         kinds=[field] if field else [])
+    page_query = {k: v for k, v in (("field", field), ("site", site)) if v}
+    return _changes_feed(request, title=f"newsmon: changes{label}" + (f" on {site}" if site
+                                                                        else ""),
+                         key=f"changes:{field or 'all'}" + (f":{site}" if site else ""),
+                         page_url="/" + (f"?{urlencode(page_query)}" if page_query else ""),
+                         kinds=[field] if field else [], flt=ArticleFilter(site=site))
 
 
 @router.get("/feeds/new.atom", tags=["feeds"], summary="Atom: newly archived articles")
-def new_feed(request: Request):
-    return _changes_feed(request, title="newsmon: new articles", key="new", page_url="/",
-                         new_articles=True)
+def new_feed(request: Request, site: str | None = Query(None,
+                                                        description="only this site's articles")):
+    site = (site or "").strip() or None
+    return _changes_feed(request, title="newsmon: new articles" + (f" on {site}" if site
+                                                                    else ""),
+                         key="new" + (f":{site}" if site else ""),
+                         page_url="/" + (f"?{urlencode({'site': site})}" if site else ""),
+                         new_articles=True, flt=ArticleFilter(site=site))
 
 
 @router.get("/feeds/articles/{ref}.atom", tags=["feeds"],
@@ -264,14 +274,17 @@ def article_feed(request: Request, ref: str):
 
 
 @router.get("/feeds/search.atom", tags=["feeds"], summary="Atom: articles matching a search")
-def search_feed(request: Request, q: str = Query(..., description="search query (CLI syntax)")):
+def search_feed(request: Request, q: str = Query(..., description="search query (CLI syntax)"),
+                site: str | None = Query(None, description="only this site's articles")):
     ctx = _ctx(request)
     base = ctx.base_url(request)
+    site = (site or "").strip() or None
+    query = urlencode({"q": q, **({"site": site} if site else {})})
 
     def compute() -> _Feed:
         with ctx.reading() as db:
             try:
-                hits = search(db, q, limit=FEED_ENTRIES, marks=MARKS)
+                hits = site_search(db, q, site, limit=FEED_ENTRIES, marks=MARKS)
             except QueryError as exc:
                 raise bad_request(str(exc)) from None
             times = version_fetch_times(db, [h["version_id"] for h in hits])
@@ -288,11 +301,12 @@ def search_feed(request: Request, q: str = Query(..., description="search query 
                                 "id": entry_id(hit["site"], hit["article_id"], hit["version"]),
                                 "updated": hit["fetched_at"], "link": link, "html": html})
             return _feed_xml(title=f"newsmon: search {q}", feed_id="urn:newsmon:feed:search:"
-                             + hashlib.sha256(q.encode()).hexdigest()[:16],
-                             self_url=f"{base}/feeds/search.atom?{urlencode({'q': q})}",
-                             page_url=f"{base}/search?{urlencode({'q': q})}", updated=last,
+                             # (a search of every site keeps the id it always had)
+                             + hashlib.sha256((query if site else q).encode()).hexdigest()[:16],
+                             self_url=f"{base}/feeds/search.atom?{query}",
+                             page_url=f"{base}/search?{query}", updated=last,
                              entries=entries)
 
-        return _Feed(f"search:{q}", [h["version_id"] for h in hits], last, build)
+        return _Feed(f"search:{query}", [h["version_id"] for h in hits], last, build)
 
     return _respond(request, compute)

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from newsmon.web.context import MARKS, Context, bad_request, not_found, parse_day
 from storage.query import (
+    RANK_WINDOW,
     ArticleFilter,
     QueryError,
     list_fetch_events,
@@ -27,6 +28,16 @@ def _ctx(request: Request) -> Context:
     return request.app.state.ctx
 
 
+def _site(value: str | None) -> str | None:
+    return (value or "").strip() or None
+
+
+def _query(values: dict) -> str:
+    """`?a=1&b=2` of the values that are set, else nothing."""
+    active = {k: v for k, v in values.items() if v}
+    return "?" + urlencode(active) if active else ""
+
+
 def _page(request: Request, template: str, **values) -> HTMLResponse:
     return HTMLResponse(_ctx(request).render(template, request_path=request.url.path,
                                              **values))
@@ -35,15 +46,16 @@ def _page(request: Request, template: str, **values) -> HTMLResponse:
 @router.get("/", response_class=HTMLResponse)
 def changes_page(request: Request, field: str | None = None, section: str | None = None,
                  author: str | None = None, since: str | None = None,
-                 until: str | None = None, before: int | None = Query(None, ge=1)):
+                 until: str | None = None, before: int | None = Query(None, ge=1),
+                 site: str | None = None):
     ctx = _ctx(request)
     field = field or None
     if field is not None and field not in FIELD_KINDS:
         raise bad_request(f"unknown field {field!r}; expected one of {', '.join(FIELD_KINDS)}")
     flt = ArticleFilter(section=(section or "").strip() or None,
-                        author=(author or "").strip() or None)
+                        author=(author or "").strip() or None, site=_site(site))
     filters = {"field": field, "section": flt.section, "author": flt.author,
-               "since": since or None, "until": until or None}
+               "since": since or None, "until": until or None, "site": flt.site}
     since_day, until_day = parse_day(since, "since"), parse_day(until, "until")
 
     def render() -> str:
@@ -55,11 +67,13 @@ def changes_page(request: Request, field: str | None = None, section: str | None
             raise bad_request(str(exc)) from None
         active = {k: v for k, v in filters.items() if v}
         next_url = "/?" + urlencode({**active, "before": page["next"]}) if page["next"] else None
-        feed = "/feeds/changes.atom" + (f"?field={field}" if field in (
-            "title", "lead", "body", "authors", "dates", "paywall") else "")
+        feed_query = {"field": field if field in (
+            "title", "lead", "body", "authors", "dates", "paywall") else None, "site": flt.site}
+        feed = "/feeds/changes.atom" + _query(feed_query)
         return ctx.render("changes.html", request_path=request.url.path,
                           changes=page["changes"], filters=filters, kinds=list(FIELD_KINDS),
-                          next_url=next_url,
+                          next_url=next_url, sites=ctx.sites(),
+                          new_feed_url="/feeds/new.atom" + _query({"site": flt.site}),
                           first_url="/?" + urlencode(active) if before else None,
                           feed_url=feed if not (section or author) else None)
 
@@ -128,30 +142,45 @@ def raw_page(request: Request, ref: str, number: int):
 
 
 @router.get("/search", response_class=HTMLResponse)
-def search_page(request: Request, q: str | None = None, all: bool = False):  # noqa: A002
+def search_page(request: Request, q: str | None = None, all: bool = False,  # noqa: A002
+                site: str | None = None):
     ctx = _ctx(request)
-    hits, error = [], None
+    hits, error, site = [], None, _site(site)
     if q and q.strip():
         try:
-            hits = search(ctx.archive, q, all_versions=all, limit=SEARCH_LIMIT, marks=MARKS)
+            hits = site_search(ctx.archive, q, site, all_versions=all, limit=SEARCH_LIMIT,
+                               marks=MARKS)
         except QueryError as exc:
             # The page shows the reason beside the form, with the status a bad query deserves.
             error = str(exc)
     response = _page(request, "search.html", q=q or "", hits=hits, error=error,
-                     all_versions=all, feed_url="/feeds/search.atom?" + urlencode({"q": q})
+                     all_versions=all, site=site, sites=ctx.sites(),
+                     feed_url="/feeds/search.atom" + _query({"q": q, "site": site})
                      if q and not error else None)
     if error:
         response.status_code = 400
     return response
 
 
+def site_search(archive, q: str, site: str | None, *, limit: int, **options) -> list[dict]:
+    """search() of one site's articles when `site` is given. The search query has no site
+    filter of its own: the site's hits are taken from the whole ranking window (the hits
+    search() ranks anyway), so a site with few matches among many still shows them."""
+    if site is None:
+        return search(archive, q, limit=limit, **options)
+    hits = search(archive, q, limit=RANK_WINDOW, **options)
+    return [h for h in hits if h["site"] == site][:limit]
+
+
 @router.get("/runs", response_class=HTMLResponse)
-def runs_page(request: Request):
+def runs_page(request: Request, site: str | None = None):
     ctx = _ctx(request)
-    runs = list_runs(ctx.archive, limit=30)
-    suspects = list_fetch_events(ctx.archive, limit=50, outcomes=("suspect", "parse_failure"))
+    site = _site(site)
+    runs = list_runs(ctx.archive, limit=30, site=site)
+    suspects = list_fetch_events(ctx.archive, limit=50, outcomes=("suspect", "parse_failure"),
+                                 site=site)
     latest = next((r for r in runs if r["status"] not in ("skipped", "running")), None)
     # The fields each run measured, as recorded (first seen first).
     fields = list(dict.fromkeys(f for r in runs for f in (r.get("coverage") or {})))
     return _page(request, "runs.html", runs=runs, suspects=suspects, coverage_fields=fields,
-                 latest=latest)
+                 latest=latest, site=site, sites=ctx.sites())

@@ -71,13 +71,16 @@ def last_run_started(
 
 def list_fetch_events(
     archive, run_id: int | None = None, limit: int = 100,
-    outcomes: tuple[str, ...] | None = None,
+    outcomes: tuple[str, ...] | None = None, site: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Fetch events, newest first (optionally of one run, or only some outcomes, e.g.
-    ("suspect", "parse_failure") for the fetches held back for inspection)."""
+    """Fetch events, newest first (optionally of one run, of one site's runs, or only some
+    outcomes, e.g. ("suspect", "parse_failure") for the fetches held back for inspection)."""
     query = select(FetchEvent.__table__).order_by(FetchEvent.id.desc()).limit(limit)
     if run_id is not None:
         query = query.where(FetchEvent.run_id == run_id)
+    if site is not None:
+        query = (query.join(CrawlRun, FetchEvent.run_id == CrawlRun.id)
+                 .join(Site, CrawlRun.site_id == Site.id).where(Site.name == site))
     if outcomes:
         query = query.where(FetchEvent.outcome.in_(outcomes))
     with reading(archive) as conn:

@@ -160,8 +160,52 @@ def test_three_sites_in_one_archive(three_sites, db_url):
             {"plain"}
         changes = web.get("/api/changes", params={"site": "wp"}).json()["changes"]
         assert changes and {c["site"] for c in changes} == {"wp"}
+        web_pages_filter_by_site(web, edited, servers)
     finally:
         web.stop()
+
+
+def web_pages_filter_by_site(web, edited, servers) -> None:
+    """The HTML pages and feeds over the three-site archive: a site selector, each item's
+    site named, and site= narrowing changes, search, runs and the Atom feeds."""
+    import feedparser
+    import lxml.html
+
+    def page(path, **params):
+        response = web.get(path, params=params)
+        assert response.status_code == 200, (path, params, response.text[:500])
+        return lxml.html.fromstring(response.text)
+
+    for path in ("/", "/search", "/runs"):
+        options = page(path).xpath("//select[@name='site']/option/@value")
+        assert options == ["", "plain", "rp", "wp"], path
+    everything = page("/")
+    assert "wp" in everything.xpath("//table[@class='changes']//span[@class='site']/text()")
+    only_wp = page("/", site="wp")
+    assert only_wp.xpath("//select[@name='site']/option[@selected]/@value") == ["wp"]
+    titles = only_wp.xpath("//table[@class='changes']/tbody/tr/td[2]/a/text()")
+    assert titles == [edited.title]
+    assert set(only_wp.xpath("//table[@class='changes']//span[@class='site']/text()")) == \
+        {"wp"}
+    assert only_wp.xpath("//p[@class='empty']") == []
+    assert page("/", site="plain").xpath("//p[@class='empty']/text()") == ["No changes match."]
+    # Search: a word of the generated English text, on wp and plain alike.
+    word = edited.title.split()[0].lower()
+    hit_sites = {name: page("/search", q=word, site=name).xpath(
+        "//ol[@class='hits']//span[@class='site']/text()") for name in ("", "wp", "plain")}
+    assert {"wp", "plain"} <= set(hit_sites[""])
+    assert hit_sites["wp"] and set(hit_sites["wp"]) == {"wp"}
+    assert hit_sites["plain"] and set(hit_sites["plain"]) == {"plain"}
+    runs = page("/runs", site="plain").xpath("//table[@class='runs']//td[@class='site']/text()")
+    assert runs == ["plain"] * 4
+    assert {"rp", "wp", "plain"} == set(page("/runs").xpath(
+        "//table[@class='runs']//td[@class='site']/text()"))
+    # The feeds: the wp edit in wp's changes only; new articles of one site.
+    for site, count in (("wp", 1), ("plain", 0)):
+        feed = feedparser.parse(web.get("/feeds/changes.atom", params={"site": site}).content)
+        assert not feed.bozo and len(feed.entries) == count, site
+    new = feedparser.parse(web.get("/feeds/new.atom", params={"site": "plain"}).content)
+    assert new.entries and {e.id.split(":")[2] for e in new.entries} == {"plain"}
 
 
 def test_scrapy_crawl_news_takes_any_profile(three_sites, sqlite_url):

@@ -194,3 +194,22 @@ def test_the_servers_engine_cannot_write(web_archive):
             assert conn.scalar(text("SELECT count(*) FROM articles WHERE status = 'gone'")) == 0
     finally:
         engine.dispose()
+
+
+def test_one_site_archive_offers_no_site_filter_but_takes_the_parameter(server):
+    # The replica's archive holds one site: no selector, no site named on each item.
+    for path in ("/", "/search?q=Stoltenberg", "/runs"):
+        page = server.get(path)
+        assert page.status_code == 200
+        assert 'name="site"' not in page.text and 'class="site"' not in page.text, path
+    # site= filters all the same (the multi-site case: tests/sites/test_many_sites.py).
+    everything = server.get("/").text
+    assert NEW_TITLE in everything and server.get("/?site=rp").text.count("<tr>") == \
+        everything.count("<tr>")
+    assert "No changes match." in server.get("/?site=elsewhere").text
+    assert "<p>0 results" not in server.get("/search?q=Stoltenberg&site=rp").text
+    assert "<p>0 results" in server.get("/search?q=Stoltenberg&site=elsewhere").text
+    assert "No runs of elsewhere yet." in server.get("/runs?site=elsewhere").text
+    feed = feedparser.parse(server.get("/feeds/changes.atom?site=elsewhere").content)
+    assert not feed.bozo and feed.entries == []
+    assert feedparser.parse(server.get("/feeds/changes.atom?site=rp").content).entries
