@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import REPO_ROOT, RESULTS_PATH, git_commit, row
+from newsmon.progress import Steps
 
 SECTIONS = ("parse", "crawl", "storage", "query", "web", "reparse")
 
@@ -184,38 +185,45 @@ def main(argv: list[str] | None = None) -> int:
             archives[backend] = measure_archive(db_url)
         return measure
 
-    if "parse" in sections:
-        from bench import parse_bench
+    # On a terminal, a live display of the section running and how many are done (stderr;
+    # elsewhere the `[bench] NAME ...` lines); stdout and the JSON file are unchanged.
+    names = [s for s in SECTIONS if s in sections]
+    if "crawl" in sections and not args.quick and not args.no_profile:
+        names.insert(names.index("crawl") + 1, "crawl profile")
+    with Steps("bench", names, fallback=_progress) as steps:
+        step = steps.step
+        if "parse" in sections:
+            from bench import parse_bench
 
-        _progress("parse")
-        out["parse"] = parse_bench.run(args.quick)
-    if "crawl" in sections:
-        from bench import crawl_bench
+            step("parse")
+            out["parse"] = parse_bench.run(args.quick)
+        if "crawl" in sections:
+            from bench import crawl_bench
 
-        _progress("crawl")
-        out["crawl"] = crawl_bench.run(args.quick, keep_sqlite=keep("sqlite"),
-                                       keep_pg=keep("postgresql"))
-        if not args.quick and not args.no_profile:
-            _progress("crawl profile")
-            from bench.crawl_profile import profile
+            step("crawl")
+            out["crawl"] = crawl_bench.run(args.quick, keep_sqlite=keep("sqlite"),
+                                           keep_pg=keep("postgresql"))
+            if not args.quick and not args.no_profile:
+                step("crawl profile")
+                from bench.crawl_profile import profile
 
-            out["crawl"]["profile"] = profile(1000)
-    if "storage" in sections:
-        from bench import storage_bench
+                out["crawl"]["profile"] = profile(1000)
+        if "storage" in sections:
+            from bench import storage_bench
 
-        _progress("storage")
-        out["storage"] = storage_bench.run(args.quick, archives)
-    if "query" in sections:
-        _progress("query")
-        out["query"] = _query(args.quick)
-    if "web" in sections:
-        _progress("web")
-        out["web"] = _web(args.quick)
-    if "reparse" in sections:
-        from bench import reparse_bench
+            step("storage")
+            out["storage"] = storage_bench.run(args.quick, archives)
+        if "query" in sections:
+            step("query")
+            out["query"] = _query(args.quick)
+        if "web" in sections:
+            step("web")
+            out["web"] = _web(args.quick)
+        if "reparse" in sections:
+            from bench import reparse_bench
 
-        _progress("reparse")
-        out["reparse"] = reparse_bench.run(args.quick, progress=False)
+            step("reparse")
+            out["reparse"] = reparse_bench.run(args.quick, progress=False)
     results["machine"]["load_avg_end"] = [round(x, 2) for x in os.getloadavg()]
     results["seconds"] = round(time.perf_counter() - started, 1)
     rows = [r for name in SECTIONS for r in (out.get(name) or {}).get("rows", [])]
