@@ -94,6 +94,12 @@ class Reporter:
         elif emit and self.mode == "log" and time.monotonic() - self._last_line >= self.interval:
             self.line()
 
+    def redraw(self) -> None:
+        """Draw the live display now (update() redraws at most every LIVE_PERIOD / 2)."""
+        if self._progress is not None:
+            self._drawn = time.monotonic()
+            self._progress.refresh()
+
     def line(self) -> None:
         """One progress log line now."""
         self._last_line = time.monotonic()
@@ -111,6 +117,43 @@ class Reporter:
             self._progress.refresh()
             self._progress = None
             _live.release()
+
+
+class Steps:
+    """Work in named steps of a known number (the benchmark's sections): on a terminal the live
+    display names the step running and counts the steps done; elsewhere nothing is drawn and
+    `fallback(name)` is called as each step starts (bench prints its `[bench] NAME ...`)."""
+
+    def __init__(self, title: str, names: list[str], *, fallback=None, mode: str = "auto"):
+        # No log lines of its own: a step's start is the fallback's to tell.
+        self.reporter = Reporter(title, mode=mode, interval=float("inf"))
+        self.total = len(names)
+        self.fallback = fallback
+        self.done = 0
+        self.current: str | None = None
+
+    def __enter__(self) -> Steps:
+        self.reporter.start()
+        self.reporter.update(0, self.total, "starting", emit=False)
+        return self
+
+    def __exit__(self, exc_type, *exc) -> None:
+        if exc_type is None and self.current is not None:
+            self.done += 1
+            self.reporter.update(self.done, self.total, "done", emit=False)
+        self.reporter.stop()
+
+    def step(self, name: str) -> None:
+        """`name` starts now (the step before it, if any, is done)."""
+        if self.current is not None:
+            self.done += 1
+        self.current = name
+        if self.reporter.mode == "live":
+            # A step's display stays until the next: drawn now, not at the next update.
+            self.reporter.update(self.done, self.total, f"{name} ...", emit=False)
+            self.reporter.redraw()
+        elif self.fallback is not None:
+            self.fallback(name)
 
 
 def counted(items, reporter: Reporter, *, every: int = 50, detail=None):
