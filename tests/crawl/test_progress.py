@@ -4,25 +4,17 @@ pseudo-terminal (live display), without one (log lines), and against a closed po
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
-import pty
 import re
-import select
 import socket
-import struct
-import subprocess
-import sys
-import termios
 
 import pytest
 
-from tests.crawl.helpers import REPO, newsmon
+from tests.crawl.helpers import newsmon
+from tests.terminal import ANSI, run_under_pty
 
 pytestmark = pytest.mark.slow
 
-ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 # Each article answered after a pause: the crawl of the 32 articles takes seconds, long
 # enough for the display to change several times.
 SLOW_ARTICLES = re.compile(r"/art\d")
@@ -32,39 +24,9 @@ def _counts(text: str, name: str) -> list[int]:
     return [int(n) for n in re.findall(rf"\b{name} (\d+)", text)]
 
 
-def _run_under_pty(args: list[str]) -> tuple[int, str, str]:
-    """`newsmon ARGS` with stderr on a pseudo-terminal (200 columns) and stdout on a pipe, as
-    `newsmon crawl --json > run.json` on a terminal; (exit code, stdout, terminal output)."""
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 200, 0, 0))
-    proc = subprocess.Popen([sys.executable, "-m", "newsmon", *args], cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=slave, stdin=subprocess.DEVNULL,
-                            # rich prefers COLUMNS to the terminal size: pin it to the pty width.
-                            env={**os.environ, "TERM": "xterm-256color", "COLUMNS": "200",
-                                 "LINES": "50"})
-    os.close(slave)
-    chunks = []
-    while True:
-        ready, _, _ = select.select([master], [], [], 0.2)
-        if ready:
-            try:
-                data = os.read(master, 65536)
-            except OSError:  # EIO: the child closed the terminal
-                break
-            if not data:
-                break
-            chunks.append(data)
-        elif proc.poll() is not None:
-            break
-    stdout = proc.stdout.read().decode()
-    proc.wait(timeout=60)
-    os.close(master)
-    return proc.returncode, stdout, b"".join(chunks).decode("utf-8", "replace")
-
-
 def test_live_display_on_a_terminal_and_json_on_stdout(replica, sqlite_url, tmp_path):
     replica.faults.add(SLOW_ARTICLES, "slow", seconds=0.15)
-    code, stdout, terminal = _run_under_pty(
+    code, stdout, terminal = run_under_pty(
         ["crawl", "--base-url", replica.base_url, "--db", sqlite_url, "--json",
          "-s", "DOWNLOAD_DELAY=0"])
     assert code == 0, terminal[-2000:]
@@ -84,7 +46,7 @@ def test_live_display_on_a_terminal_and_json_on_stdout(replica, sqlite_url, tmp_
 
     # export --output: the same display, the file alone gets the records.
     out = tmp_path / "export.jsonl"
-    code, stdout, terminal = _run_under_pty(["export", "--db", sqlite_url, "--output", str(out)])
+    code, stdout, terminal = run_under_pty(["export", "--db", sqlite_url, "--output", str(out)])
     assert code == 0 and stdout == ""
     assert "export" in ANSI.sub("", terminal) and "31/?" in ANSI.sub("", terminal)
     assert len(out.read_text().splitlines()) == 31
