@@ -171,7 +171,8 @@ class ArticlePage(BodyFields, DateFields, ImageFields):
 
 
 def parse_article(
-    html: str | bytes, url: str | None = None, site: str | SiteProfile | None = None
+    html: str | bytes, url: str | None = None, site: str | SiteProfile | None = None,
+    *, utf8: bytes | None = None,
 ) -> ArticleRecord:
     """Parse one article page into an ArticleRecord.
 
@@ -179,8 +180,9 @@ def parse_article(
     `url` is where the page was fetched (the canonical URL is used when absent); `site` names a
     profile in config/sites/ (default: the configured site, [crawl].site) or is a SiteProfile
     built with `build_profile`. Raises ParseError for input that is not a readable article page
-    and crawler.config.ConfigError for an unknown or broken profile.
+    and crawler.config.ConfigError for an unknown or broken profile. `utf8`: the text `html`
+    as the UTF-8 bytes it was strictly decoded from, when the caller has them (a crawl).
     """
     profile = site if isinstance(site, SiteProfile) else load_profile(site or default_site())
-    text, root = build_tree(html)
+    text, root = build_tree(html, utf8)
     return ArticlePage(text, root, profile, url).record()

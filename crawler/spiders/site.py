@@ -13,6 +13,7 @@ goes to `crawler.stats` under `newsmon/` for the run extension to judge (crawler
 
 from __future__ import annotations
 
+import codecs
 from datetime import UTC, datetime
 from typing import Any
 
@@ -247,7 +248,10 @@ class NewsSpider(scrapy.Spider):
             # with the profile variant in force now, whose fingerprint the version keeps.
             profile = load_profile(self.site)
             self._parser_selectors = profile.selectors
-            parsed = parse_article(decoded.text, url=response.url, site=profile)
+            # Bytes strictly decoded as UTF-8 are parsed as they came (crawler/parsers/document.py).
+            utf8 = (response.body if decoded.encoding == "utf-8" and decoded.problem is None
+                    and not response.body.startswith(codecs.BOM_UTF8) else None)
+            parsed = parse_article(decoded.text, url=response.url, site=profile, utf8=utf8)
             record = parsed.to_dict()
             record["parser_fingerprint"] = profile.fingerprint
             self._count_parsed(record)
