@@ -1,5 +1,8 @@
-"""Writes each fetch outcome to the archive: one short transaction per item, run in a worker
-thread so that the reactor keeps downloading while SQLite or PostgreSQL commits.
+"""Writes each fetch outcome to the archive in a worker thread, so that the reactor keeps
+downloading while SQLite or PostgreSQL commits. Items that arrive while a write is under way
+are written together next, up to BATCH_MAX in one transaction (Archive.write_batch: one commit
+and session for all, each item still written in full as before; a batch that fails is written
+item by item, so a bad item fails alone).
 
 Items are written into the run the run extension opened (`newsmon/run_id` in the stats) and
 only while it is open; a write that fails is counted (`newsmon/write_failures`), which fails
@@ -9,6 +12,7 @@ the fetch is held as suspect."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 
 from crawler.config import ConfigError, resolve_db_url
@@ -20,9 +24,11 @@ from crawler.run_status import (
     STAT_WRITE_FAILURES,
     parse_share,
 )
-from storage import Archive
+from storage import Archive, fetches
 
 logger = logging.getLogger(__name__)
+
+BATCH_MAX = 50  # items per write transaction
 
 
 class ArchivePipeline:
@@ -30,6 +36,8 @@ class ArchivePipeline:
         self.crawler = crawler
         self.max_body_shrink = max_body_shrink
         self.archive: Archive | None = None
+        self._queue: list[tuple[int, object, asyncio.Future]] = []
+        self._writer: asyncio.Future | None = None  # the task writing the queue, if any
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -55,29 +63,54 @@ class ArchivePipeline:
                 # The run extension opened (and upgraded) the archive when the run began.
                 db_url, _ = resolve_db_url(self.crawler.settings.get("NEWSMON_DB"))
                 self.archive = Archive.open(db_url, upgrade=False)
-            kind = await asyncio.to_thread(self._write, run_id, item)
-            # Counted here, on the reactor's thread (writes run in several threads at once).
+            done = asyncio.get_running_loop().create_future()
+            self._queue.append((run_id, item, done))
+            if self._writer is None or self._writer.done():
+                self._writer = asyncio.ensure_future(self._drain())
+            kind = await done
+            # Counted here, on the reactor's thread.
             self.crawler.stats.inc_value(STAT_OUTCOME + kind)
         except Exception:
             self.crawler.stats.inc_value(STAT_WRITE_FAILURES)
             logger.exception("could not write %s to the archive", _describe(item))
         return item
 
+    async def _drain(self) -> None:
+        """Write the queue, a batch at a time, until it is empty."""
+        while self._queue:
+            batch, self._queue = self._queue[:BATCH_MAX], self._queue[BATCH_MAX:]
+            try:
+                results = await asyncio.to_thread(self._write_batch, batch)
+            except Exception as exc:  # noqa: BLE001 - every item of the batch failed
+                results = [exc] * len(batch)
+            for (_, _, done), result in zip(batch, results, strict=True):
+                if done.done():  # its item was cancelled (shutdown)
+                    continue
+                if isinstance(result, Exception):
+                    done.set_exception(result)
+                else:
+                    done.set_result(result)
+
+    def _write_batch(self, batch) -> list:
+        """Outcome kinds (or exceptions) of the batch's items, written in one transaction."""
+        return self.archive.write_batch([functools.partial(self._write, run_id, item)
+                                         for run_id, item, _ in batch])
+
     def close_spider(self) -> None:
         if self.archive is not None:
             self.archive.close()
 
-    def _write(self, run_id: int, item) -> str:
-        """Write one item; returns its outcome (new_article, new_version, unchanged, suspect,
-        parse_failure, not_modified, gone, error) for the progress display."""
-        archive = self.archive
+    def _write(self, run_id: int, item, s) -> str:
+        """Write one item in session `s`; returns its outcome (new_article, new_version,
+        unchanged, suspect, parse_failure, not_modified, gone, error) for the progress
+        display."""
         if isinstance(item, ArticleFetched):
             if item.record is None:
-                archive.record_parse_failure(run_id, item.site, item.article_id, item.url,
+                fetches.record_parse_failure(s, run_id, item.site, item.article_id, item.url,
                                              item.raw, item.parse_error or "no record")
                 return "parse_failure"
-            outcome = archive.record_fetch(
-                run_id, item.site, item.article_id, item.url, item.record, item.raw,
+            outcome = fetches.record_fetch(
+                s, run_id, item.site, item.article_id, item.url, item.record, item.raw,
                 status=item.status, etag=item.etag, last_modified=item.last_modified,
                 content_type=item.content_type, max_body_shrink=self.max_body_shrink,
                 suspect_reason=item.suspect_reason, note=item.note,
@@ -86,13 +119,13 @@ class ArchivePipeline:
                          outcome.changed_fields or "")
             return outcome.kind
         if isinstance(item, ArticleNotModified):
-            archive.record_not_modified(run_id, item.site, item.article_id, item.url)
+            fetches.record_not_modified(s, run_id, item.site, item.article_id, item.url)
             return "not_modified"
         if isinstance(item, ArticleGone):
-            archive.record_gone(run_id, item.site, item.article_id, item.url, item.status)
+            fetches.record_gone(s, run_id, item.site, item.article_id, item.url, item.status)
             return "gone"
         if isinstance(item, FetchFailed):
-            archive.record_error(run_id, item.url, item.kind, item.message, site=item.site,
+            fetches.record_error(s, run_id, item.url, item.kind, item.message, site=item.site,
                                  article_id=item.article_id, status=item.status)
             return "error"
         return "other"

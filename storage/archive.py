@@ -217,6 +217,25 @@ class Archive:
 
     # -- plumbing --------------------------------------------------------------------------
 
+    def write_batch(self, works: list[Callable[[Session], T]]) -> list[T | Exception]:
+        """Run several units of work (e.g. `functools.partial(fetches.record_fetch, run_id,
+        ...)` without its session) one after the other in one write transaction: the same rows
+        as one transaction each, with one BEGIN/COMMIT and session for all. When the batch
+        fails, each is run again in a transaction of its own, so a failing one fails alone:
+        the result is its exception instead of its value."""
+        if len(works) > 1:
+            try:
+                return self._write(lambda s: [work(s) for work in works])
+            except Exception:  # noqa: BLE001 - each is retried alone below
+                pass
+        results: list[T | Exception] = []
+        for work in works:
+            try:
+                results.append(self._write(work))
+            except Exception as exc:  # noqa: BLE001 - handed back to its caller
+                results.append(exc)
+        return results
+
     def _write(self, work: Callable[[Session], T]) -> T:
         """Run `work` in one write transaction, retrying when a concurrent writer won a race."""
         for attempt in range(WRITE_ATTEMPTS):
