@@ -1,6 +1,7 @@
 """`python -m bench [--quick]`: run every benchmark, print one table, write a JSON file.
 
-Sections: parse (bench/parse_bench.py), crawl and incremental (bench/crawl_bench.py), storage
+Sections: parse (bench/parse_bench.py), crawl and incremental (bench/crawl_bench.py), cpu (CPU
+per article against a Scrapy fetch-only floor and a trafilatura peer, bench/cpu_bench.py), storage
 (bench/storage_bench.py), query (bench/query_bench.py, when present), web (bench/web_bench.py:
 `newsmon serve` under 8 clients), reparse (bench/reparse_bench.py: `newsmon reparse` over an
 archive of replica pages). See bench/README.md.
@@ -21,7 +22,7 @@ from pathlib import Path
 from bench import REPO_ROOT, RESULTS_PATH, git_commit, row
 from newsmon.progress import Steps
 
-SECTIONS = ("parse", "crawl", "storage", "query", "web", "reparse")
+SECTIONS = ("parse", "crawl", "cpu", "storage", "query", "web", "reparse")
 
 
 def _query(quick: bool) -> dict:
@@ -208,6 +209,11 @@ def main(argv: list[str] | None = None) -> int:
                 from bench.crawl_profile import profile
 
                 out["crawl"]["profile"] = profile(1000)
+        if "cpu" in sections:
+            from bench import cpu_bench
+
+            step("cpu")
+            out["cpu"] = cpu_bench.run(args.quick)
         if "storage" in sections:
             from bench import storage_bench
 

@@ -3,6 +3,7 @@ thread (the reactor thread: Scrapy, discovery, parsing; the archive writer threa
 compression, SQL), with own time by package and the share of the main steps.
 
     python -m bench.crawl_profile 1000    # also: python -m bench.crawl_bench profile 1000
+    python -m bench.crawl_profile 1000 460    # on real-weight pages (460 KB)
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from bench.crawl_bench import CRAWL_SETTINGS, bench_config_dir
 from bench.replica_proc import Replica
 
 
-def profile(n: int, top: int = 25) -> dict:
+def profile(n: int, top: int = 25, weight_kb: int | None = None) -> dict:
     """One crawl of `n` articles in this process under cProfile, timed in per-thread CPU time:
     the reactor thread (Scrapy, discovery, parsing) and the archive writer threads (versioning,
     compression, SQL) are profiled separately, since the pipeline writes in worker threads."""
@@ -31,21 +32,22 @@ def profile(n: int, top: int = 25) -> dict:
     from newsmon.crawl import run_crawl
 
     local, writers = threading.local(), []
-    original = ArchivePipeline._write
+    original = ArchivePipeline._write_batch
 
-    def profiled_write(self, ctx, item):
+    def profiled_write(self, batch):
         prof = getattr(local, "prof", None)
         if prof is None:
             prof = local.prof = cProfile.Profile(time.thread_time)
             writers.append(prof)
         prof.enable()
         try:
-            return original(self, ctx, item)
+            return original(self, batch)
         finally:
             prof.disable()
 
-    ArchivePipeline._write = profiled_write
-    with tempfile.TemporaryDirectory(prefix="newsmon-bench-") as tmpdir, Replica(n) as replica:
+    ArchivePipeline._write_batch = profiled_write
+    with (tempfile.TemporaryDirectory(prefix="newsmon-bench-") as tmpdir,
+          Replica(n, weight_kb) as replica):
         tmp = Path(tmpdir)
         os.environ["NEWSMON_CONFIG_DIR"] = str(bench_config_dir(tmp))
         settings = {k: v for k, v in CRAWL_SETTINGS.items() if k != "LOG_LEVEL"}
@@ -97,7 +99,7 @@ BREAKDOWN = {
         "start-up: imports": ("<frozen importlib._bootstrap>", "_find_and_load"),
     },
     "writer_threads": {
-        "archive.record_fetch (one transaction per article)": ("storage/fetches.py",
+        "archive.record_fetch (per article, batched transactions)": ("storage/fetches.py",
                                                                "record_fetch"),
         "  raw page: hash, compress, insert": ("storage/rawpages.py", "store_raw"),
         "  of which zstd compress": ("~", "<method 'compress' of "
@@ -134,4 +136,5 @@ def _short(path: str) -> str:
 
 
 if __name__ == "__main__":
-    print(json.dumps(profile(int(sys.argv[1])), indent=1))
+    weight = int(sys.argv[2]) if len(sys.argv) > 2 else None
+    print(json.dumps(profile(int(sys.argv[1]), weight_kb=weight), indent=1))

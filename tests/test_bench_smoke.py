@@ -25,7 +25,7 @@ def test_bench_quick_writes_every_section(tmp_path):
     assert results["quick"] is True
     assert results["commit"] and results["date"]
     sections = results["sections"]
-    assert set(sections) == {"parse", "crawl", "storage", "query", "web", "reparse"}
+    assert set(sections) == {"parse", "crawl", "cpu", "storage", "query", "web", "reparse"}
     assert "rows" in sections["web"]
     reparse = sections["reparse"]
     assert reparse["figures"]["corrected"]["changed"] == reparse["versions"] > 0
@@ -43,6 +43,15 @@ def test_bench_quick_writes_every_section(tmp_path):
     assert sqlite["incremental"]["new_versions"]["max"] == 0
     assert "postgresql" in crawl  # figures, or the reason PostgreSQL was skipped
     assert crawl["rss_scaling"]["growth"] is not None
+
+    # The floor and peer spiders fetch (and the peer archives) every article newsmon archives.
+    for fig in sections["cpu"]["weights"].values():
+        counts = {name: [r["articles"] for r in fig["runs"][name]]
+                  for name in ("floor", "peer", "sqlite")}
+        assert counts["floor"] == counts["peer"] == counts["sqlite"], counts
+        assert counts["floor"][0] > 0 and fig["floor"]["median"] > 0
+    real = sections["cpu"]["weights"]["real weight"]
+    assert real["page_kb"] > 400
 
     storage = sections["storage"]
     assert storage["compression"]["chosen"] in storage["compression"]["methods"]
