@@ -244,21 +244,43 @@ def test_search_ranking_window(archive):
         assert ranks == sorted(ranks, reverse=True)
     newest = search(archive, "rosja", limit=5, window=5, all_versions=True)
     assert len(newest) == 5
-    # The window is the newest matches, however they are found (on PostgreSQL a word the
-    # planner's statistics put in a large share of the versions, as "w", is found by walking
-    # the newest ids, others by the index).
+    # The window is the newest matches, however they are found (on PostgreSQL a prefix the
+    # planner's statistics put in a large share of the versions, as "w*", by walking the
+    # newest ids, others by the index).
     if archive.engine.dialect.name == "postgresql":
         with archive.engine.connect() as conn:
             conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
                 "ANALYZE version_fts")
-    for word, found in (("rosja", newest), ("w", search(archive, "w", limit=5, window=5,
-                                                      all_versions=True))):
+    cases = [("rosja", newest)] + [(w, search(archive, w, limit=5, window=5, all_versions=True))
+                                   for w in ("w", "w*")]
+    for word, found in cases:
         every = search(archive, word, limit=500, window=None, all_versions=True)
         assert len(found) == 5
         assert {h["version_id"] for h in found} == set(sorted(h["version_id"]
                                                               for h in every)[-5:])
     with pytest.raises(QueryError):
         search(archive, "rosja", limit=10, window=5)
+
+
+def test_search_window_found_range_by_range(archive, monkeypatch):
+    # On a large archive PostgreSQL looks for the window in ranges of the newest ids (sized by
+    # the planner's estimate, then by what the first held), phrases among the versions that
+    # have their words: forced here on a small archive, with ranges of a few ids.
+    if archive.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    from storage.query import search_pg
+
+    monkeypatch.setattr(search_pg, "DENSE_SHARE", 2.0)  # never the dense walk (prefixes)
+    monkeypatch.setattr(search_pg, "RANGE_LIMIT", 1.0)
+    monkeypatch.setattr(search_pg, "RANGE_MARGIN", 0.05)
+    for query in ("rosja", "w", "rosja OR nato", '"pakt obronny"', 'w -"pakt obronny"',
+                  'w -"zawarcie paktu" -korea'):
+        every = search(archive, query, limit=500, window=None, all_versions=True)
+        found = search(archive, query, limit=4, window=4, all_versions=True)
+        newest = sorted(h["version_id"] for h in every)[-4:]
+        assert sorted(h["version_id"] for h in found) == newest, query
+        ranks = [h["rank"] for h in found]
+        assert ranks == sorted(ranks, reverse=True)
 
 
 def test_search_boolean_operators(archive):

@@ -116,6 +116,7 @@ def _pg_drop(conn, schema) -> None:
         conn.exec_driver_sql(f"DROP TEXT SEARCH CONFIGURATION {config}")
     conn.exec_driver_sql("DROP FUNCTION newsmon_version_fts()")
     conn.exec_driver_sql("DROP EXTENSION unaccent")
+    conn.exec_driver_sql("DROP EXTENSION btree_gin")
 
 
 def _pg_index(conn) -> list[tuple]:
