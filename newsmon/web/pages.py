@@ -146,15 +146,19 @@ def search_page(request: Request, q: str | None = None, all: bool = False,  # no
                 site: str | None = None):
     ctx = _ctx(request)
     hits, error, site = [], None, _site(site)
-    if q and q.strip():
-        try:
-            hits = site_search(ctx.archive, q, site, all_versions=all, limit=SEARCH_LIMIT,
-                               marks=MARKS)
-        except QueryError as exc:
-            # The page shows the reason beside the form, with the status a bad query deserves.
-            error = str(exc)
+    # One connection for the search and the site list (a second one cost its own checkout,
+    # transaction and settings: several round trips).
+    with ctx.reading() as db:
+        sites = ctx.sites(db)
+        if q and q.strip():
+            try:
+                hits = site_search(db, q, site, all_versions=all, limit=SEARCH_LIMIT,
+                                   marks=MARKS)
+            except QueryError as exc:
+                # The page shows the reason beside the form, with the status it deserves.
+                error = str(exc)
     response = _page(request, "search.html", q=q or "", hits=hits, error=error,
-                     all_versions=all, site=site, sites=ctx.sites(),
+                     all_versions=all, site=site, sites=sites,
                      feed_url="/feeds/search.atom" + _query({"q": q, "site": site})
                      if q and not error else None)
     if error:
