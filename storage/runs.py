@@ -3,11 +3,12 @@ gone. Reading runs back is storage.query.runs."""
 
 from __future__ import annotations
 
+import functools
 import os
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from storage.errors import ArchiveError
@@ -108,14 +109,18 @@ def bump_run(s: Session, run_id: int | None, **deltas: Any) -> None:
         return
     if counters:
         # Atomic in SQL, so concurrent writers never lose an increment.
-        result = s.execute(
-            update(CrawlRun)
-            .where(CrawlRun.id == run_id)
-            .values({getattr(CrawlRun, k): getattr(CrawlRun, k) + n for k, n in counters.items()})
-            .execution_options(synchronize_session=False)
-        )
+        result = s.execute(_bump_stmt(tuple(sorted(counters.items()))), {"run_id": run_id})
         if result.rowcount != 1:
             raise ArchiveError(f"no crawl run {run_id}")
+
+
+@functools.cache
+def _bump_stmt(counters: tuple[tuple[str, int], ...]):
+    # Built once per set of increments (a crawl bumps the same few for every article): making
+    # the statement cost more CPU than running it. Core, so no ORM session synchronisation.
+    table = CrawlRun.__table__
+    return (update(table).where(table.c.id == bindparam("run_id"))
+            .values({table.c[k]: table.c[k] + n for k, n in counters}))
 
 
 def count_outcome(s: Session, run_id: int | None, outcome: str, **extra: Any) -> None:
