@@ -40,27 +40,45 @@ def _variants() -> dict[str, str]:
     return {letter: "".join(sorted(chars)) for letter, chars in found.items()}
 
 
+def _chars(letter: str) -> str:
+    """The characters of original text that match `letter` (folded)."""
+    chars = _variants().get(letter, letter)
+    upper = letter.upper()
+    if len(upper) == 1 and upper.lower() == letter and upper not in chars:
+        chars += upper
+    return chars
+
+
+def _one_of(chars: str) -> str:
+    return f"[{re.escape(chars)}]" if len(chars) > 1 else re.escape(chars)
+
+
 def _letters(word: str) -> str:
     """`word` (folded) as a pattern over original text."""
-    variants = _variants()
-    out = []
-    for letter in word:
-        chars = variants.get(letter, letter)
-        upper = letter.upper()
-        if len(upper) == 1 and upper.lower() == letter and upper not in chars:
-            chars += upper
-        out.append(f"[{re.escape(chars)}]" if len(chars) > 1 else re.escape(chars))
-    return "".join(out)
+    return "".join(_one_of(_chars(letter)) for letter in word)
 
 
 @lru_cache(maxsize=256)
 def _text_pattern_for(phrases: tuple) -> re.Pattern | None:
     """The query's phrases in the original text: each letter as the class of its variants."""
-    options = []
+    options = []  # (the first letter's characters, the pattern of the rest)
     for phrase in phrases:
         tail = r"[^\W_]*" if phrase.prefix else r"(?![^\W_])"
-        options.append(r"[\W_]+".join(_letters(w) for w in phrase.words) + tail)
-    return re.compile("|".join(f"(?:{o})" for o in options)) if options else None
+        first, rest = phrase.words[0][0], phrase.words[0][1:]
+        options.append((_chars(first), _letters(rest) + "".join(
+            r"[\W_]+" + _letters(w) for w in phrase.words[1:]) + tail))
+    if not options:
+        return None
+    if len({first for first, _ in options}) == 1:
+        first = _one_of(options[0][0])
+        return re.compile(first + "(?:" + "|".join(f"(?:{rest})" for _, rest in options) + ")")
+    # Options starting with different letters: `re` skips fast through the text only to the
+    # characters a pattern can start with when it starts with one set of them, so the first
+    # letter is any option's, and each option checks behind it that it was its own (the same
+    # matches, 2-3 times faster over a body for two words).
+    union = "".join(sorted({c for first, _ in options for c in first}))
+    return re.compile(_one_of(union) + "(?:" + "|".join(
+        f"(?<={_one_of(first)}){rest}" for first, rest in options) + ")")
 
 
 def mentions(text: str | None, tree) -> bool:

@@ -3,7 +3,7 @@ ranked version ids, and the highlighted title and snippet added to the final few
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
@@ -19,6 +19,15 @@ HIT_COLUMNS = (
 )
 
 
+# Keys under which a back end may add each hit's lead and body for decorate() (removed there).
+TEXT_KEYS = ("_lead", "_body")
+
+
+class _Texts(NamedTuple):
+    lead: str | None
+    body: str | None
+
+
 def hit_select(*extra, all_versions: bool):
     """The HIT_COLUMNS (and `extra` columns) of versions, only current ones unless
     `all_versions`; the caller says which versions."""
@@ -32,13 +41,14 @@ def decorate(conn: Connection, hits: list[dict[str, Any]], tree, marks) -> list[
     """Add title_highlighted and snippet (body passage, else lead) to each hit."""
     if not hits:
         return hits
-    texts = {
-        row.id: row
-        for row in conn.execute(
+    # A back end may hand the texts over with the hits (TEXT_KEYS), saving a query.
+    texts = {h["version_id"]: _Texts(h.pop(TEXT_KEYS[0]), h.pop(TEXT_KEYS[1]))
+             for h in hits if TEXT_KEYS[1] in h}
+    missing = [h["version_id"] for h in hits if h["version_id"] not in texts]
+    if missing:
+        texts.update((row.id, row) for row in conn.execute(
             select(ArticleVersion.id, ArticleVersion.lead, ArticleVersion.body)
-            .where(ArticleVersion.id.in_([h["version_id"] for h in hits]))
-        )
-    }
+            .where(ArticleVersion.id.in_(missing))))
     for hit in hits:
         row = texts.get(hit["version_id"])
         hit["title_highlighted"], _ = highlight(hit["title"], tree, marks)

@@ -3,15 +3,16 @@ the `newsmon_fold` configuration are described in storage/fts.py)."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, column, text
+from sqlalchemy import Float, Integer, String, bindparam, cast, column, func, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 
 from storage.fts import PG_CONFIG
 from storage.models import ArticleVersion
-from storage.query.connection import id_in
-from storage.query.hits import hit_select
+from storage.query.hits import TEXT_KEYS, hit_select
 from storage.query.language import Or, Phrase
 
 # The user's words, as a bound parameter, folded the way the index was.
@@ -54,28 +55,32 @@ def facet_ids(name: str, tree):
 
 def search(conn: Connection, tree, *, all_versions: bool, limit: int,
            window: int | None) -> list[dict[str, Any]]:
-    """The best `limit` hits (HIT_COLUMNS and rank), best first; see storage.query.searching."""
+    """The best `limit` hits (HIT_COLUMNS and rank), best first; see storage.query.searching.
+    Each carries its lead and body under hits.TEXT_KEYS for decorate()."""
     loose = to_tsquery(tree, phrases=False) if _has_phrase(tree) else None
     scored = _scored(conn, to_tsquery(tree), window, loose)
     if not scored:
         return []
-    # Best first; the article columns are fetched for the best few (enough for `limit` once
-    # the non-current versions are dropped), not for the whole window.
-    ranked = sorted(scored, key=lambda r: (-r[1], -r[0]))
-    hits: list[dict[str, Any]] = []
-    step = limit * 3
-    for start in range(0, len(ranked), step):
-        chunk = dict(ranked[start:start + step])
-        query = hit_select(all_versions=all_versions).where(
-            id_in(conn, ArticleVersion.id, list(chunk)))
-        for row in conn.execute(query):
-            hit = dict(row._mapping)
-            hit["rank"] = float(chunk[hit["version_id"]])
-            hits.append(hit)
-        if len(hits) >= limit:
-            break
-    hits.sort(key=lambda h: (-h["rank"], -h["version_id"]))
-    return hits[:limit]
+    # The best `limit` (current) versions of the ranked ones, best first, with their texts:
+    # one statement. Ids and ranks go as array literals (psycopg dumps a list of numbers in
+    # Python, which cost more than the query); repr() keeps each rank exact.
+    rows = conn.execute(_best_hits(all_versions), {
+        "ids": "{" + ",".join(str(version_id) for version_id, _ in scored) + "}",
+        "ranks": "{" + ",".join(repr(float(rank)) for _, rank in scored) + "}",
+        "limit": limit})
+    return [dict(row._mapping) for row in rows]
+
+
+@lru_cache(maxsize=2)
+def _best_hits(all_versions: bool):
+    ranked = func.unnest(cast(bindparam("ids", type_=String), ARRAY(Integer)),
+                         cast(bindparam("ranks", type_=String), ARRAY(Float))).table_valued(
+        "version_id", "rank").render_derived(name="ranked")
+    return (hit_select(ranked.c.rank, ArticleVersion.lead.label(TEXT_KEYS[0]),
+                       ArticleVersion.body.label(TEXT_KEYS[1]), all_versions=all_versions)
+            .join_from(ArticleVersion, ranked, ArticleVersion.id == ranked.c.version_id)
+            .order_by(ranked.c.rank.desc(), ranked.c.version_id.desc())
+            .limit(bindparam("limit")))
 
 
 # A prefix query the planner expects in at least this share of the versions is "dense": the
