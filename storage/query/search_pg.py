@@ -61,14 +61,25 @@ def search(conn: Connection, tree, *, all_versions: bool, limit: int,
     scored = _scored(conn, to_tsquery(tree), window, loose)
     if not scored:
         return []
-    # The best `limit` (current) versions of the ranked ones, best first, with their texts:
-    # one statement. Ids and ranks go as array literals (psycopg dumps a list of numbers in
-    # Python, which cost more than the query); repr() keeps each rank exact.
-    rows = conn.execute(_best_hits(all_versions), {
-        "ids": "{" + ",".join(str(version_id) for version_id, _ in scored) + "}",
-        "ranks": "{" + ",".join(repr(float(rank)) for _, rank in scored) + "}",
-        "limit": limit})
-    return [dict(row._mapping) for row in rows]
+    # Best first; the best `limit` (current) versions of the best few, with their texts, in one
+    # statement (enough for `limit` once the non-current versions are dropped; every match's
+    # article columns would cost a lot with --rank-all). Ids and ranks go as array literals
+    # (psycopg dumps a list of numbers in Python, which cost more than the query); repr()
+    # keeps each rank exact.
+    ranked = sorted(scored, key=lambda r: (-r[1], -r[0]))
+    hits: list[dict[str, Any]] = []
+    step = limit * 3
+    for start in range(0, len(ranked), step):
+        chunk = ranked[start:start + step]
+        rows = conn.execute(_best_hits(all_versions), {
+            "ids": "{" + ",".join(str(version_id) for version_id, _ in chunk) + "}",
+            "ranks": "{" + ",".join(repr(float(rank)) for _, rank in chunk) + "}",
+            "limit": limit})
+        hits.extend(dict(row._mapping) for row in rows)
+        if len(hits) >= limit:
+            break
+    hits.sort(key=lambda h: (-h["rank"], -h["version_id"]))
+    return hits[:limit]
 
 
 @lru_cache(maxsize=2)
