@@ -96,22 +96,23 @@ def _codec_params() -> dict:
     try:
         from storage import compression as c
     except ImportError:  # before the dictionary codec existed
-        return {"train": 64, "dict_size": 256 * 1024, "level": 3, "plain_level": 10}
+        return {"train": 64, "dict_size": 256 * 1024, "level": 3, "plain_level": 10,
+                "train_params": {}}
     return {"train": c.TRAIN_SAMPLES, "dict_size": c.DICT_SIZE, "level": c.DICT_LEVEL,
-            "plain_level": c.PLAIN_LEVEL}
+            "plain_level": c.PLAIN_LEVEL, "train_params": getattr(c, "TRAIN_PARAMS", {})}
 
 
 def candidates(training: list[bytes]) -> dict:
     p = _codec_params()
-    zdict = zstandard.train_dictionary(p["dict_size"], training)
+    zdict = zstandard.train_dictionary(p["dict_size"], training, **p["train_params"])
     out = {
         "gzip -6": (lambda b: gzip.compress(b, 6), gzip.decompress),
         "gzip -9": (lambda b: gzip.compress(b, 9), gzip.decompress),
     }
-    for level in (3, p["plain_level"], 19):
+    for level in sorted({3, 10, p["plain_level"], 19}):
         comp = zstandard.ZstdCompressor(level=level)
         out[f"zstd -{level}"] = (comp.compress, zstandard.ZstdDecompressor().decompress)
-    for level in sorted({p["level"], p["plain_level"]}):
+    for level in sorted({p["level"], 3}):
         zd = zstandard.ZstdCompressionDict(zdict.as_bytes())
         zd.precompute_compress(level=level)
         comp = zstandard.ZstdCompressor(level=level, dict_data=zd)
