@@ -11,6 +11,7 @@ reason `skipped` before any request is made."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import socket
@@ -95,6 +96,7 @@ class ArchiveRunExtension:
             raise CloseSpider("archive_unavailable") from exc
         self.archive = archive
         self.crawler.stats.set_value(STAT_RUN_ID, self.run_id)
+        _freeze_startup_objects()
         if not self.locking:
             return
         ttl = settings.getfloat("NEWSMON_LEASE_TTL", 120.0)
@@ -147,6 +149,21 @@ def _cluster_job(spider, settings) -> dict:
     if not job:
         return {}
     return {"job": job, "node": settings.get("NEWSMON_CLUSTER_NODE")}
+
+
+_frozen = False
+
+
+def _freeze_startup_objects() -> None:
+    """Move what start-up made (modules, Scrapy's and SQLAlchemy's machinery: most of the heap)
+    out of the cyclic collector's sight, once per process: otherwise every full collection of
+    the crawl walks it again, ~1.5 ms CPU per article on a 1,000-article crawl. They live as
+    long as the process anyway."""
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        gc.collect()
+        gc.freeze()
 
 
 def _redact(url: str) -> str:
