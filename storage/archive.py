@@ -225,7 +225,7 @@ class Archive:
         the result is its exception instead of its value."""
         if len(works) > 1:
             try:
-                return self._write(lambda s: [work(s) for work in works])
+                return self._write(lambda s: _together(s, works))
             except Exception:  # noqa: BLE001 - each is retried alone below
                 pass
         results: list[T | Exception] = []
@@ -247,6 +247,11 @@ class Archive:
                     raise
                 time.sleep(0.05 * (2**attempt))
         raise AssertionError("unreachable")
+
+
+def _together(s: Session, works: list[Callable[[Session], T]]) -> list[T]:
+    with runs.counted_together(s):
+        return [work(s) for work in works]
 
 
 def _retryable(exc: Exception) -> bool:

@@ -73,53 +73,56 @@ def record_fetch(
     to the event."""
     now = fetched_at or utcnow()
     article = article_for_update(s, site_id(s, site), str(article_id), url, now)
-    old_status = article.status
-    current = current_version(s, article)
-    decision = decide(record, current, max_body_shrink=max_body_shrink)
-    if suspect_reason and decision.kind != "parse_failure":
-        decision = replace(decision, kind="suspect", reason=suspect_reason)
-    kind = decision.kind
-    raw_sha = store_raw(s, raw, content_type) if kind in _KEEPS_RAW else None
-    version_no: int | None = None
+    # The article's changes are flushed once, with the fetch event below: autoflush would
+    # send an UPDATE before each statement in between (two or three per fetch).
+    with s.no_autoflush:
+        old_status = article.status
+        current = current_version(s, article)
+        decision = decide(record, current, max_body_shrink=max_body_shrink)
+        if suspect_reason and decision.kind != "parse_failure":
+            decision = replace(decision, kind="suspect", reason=suspect_reason)
+        kind = decision.kind
+        raw_sha = store_raw(s, raw, content_type) if kind in _KEEPS_RAW else None
+        version_no: int | None = None
 
-    if kind in ("new_article", "new_version"):
-        version_no = create_version(s, article, current, decision, record, url=url,
-                                    raw_sha=raw_sha, fetched_at=now)
-    elif kind == "unchanged":
-        version_no = article.current_version
+        if kind in ("new_article", "new_version"):
+            version_no = create_version(s, article, current, decision, record, url=url,
+                                        raw_sha=raw_sha, fetched_at=now)
+        elif kind == "unchanged":
+            version_no = article.current_version
 
-    article.last_checked = now
-    if kind in ("new_article", "new_version", "unchanged"):
-        touch_url(s, article, url, now)
-        article.url = url
-        article.status = "live"
-        article.etag, article.last_modified = etag, last_modified
-        published = versioning.parse_instant(decision.normalised["published_at"])
-        if published is not None:
-            article.published_at = published
-        if kind != "unchanged" and decision.normalised["section"]:
-            article.section = decision.normalised["section"]
+        article.last_checked = now
+        if kind in ("new_article", "new_version", "unchanged"):
+            touch_url(s, article, url, now)
+            article.url = url
+            article.status = "live"
+            article.etag, article.last_modified = etag, last_modified
+            published = versioning.parse_instant(decision.normalised["published_at"])
+            if published is not None:
+                article.published_at = published
+            if kind != "unchanged" and decision.normalised["section"]:
+                article.section = decision.normalised["section"]
 
-    event = FetchEvent(
-        run_id=run_id,
-        article_id=article.id,
-        url=url,
-        http_status=status,
-        outcome=kind,
-        version=version_no,
-        content_hash=decision.content_hash,
-        changed_fields=decision.changed_fields or None,
-        error_kind=kind if kind in _HELD_BACK else None,
-        message="; ".join(filter(None, (decision.reason, note))) or None,
-        raw_page_sha=raw_sha,
-        record=_jsonable(record) if kind in _HELD_BACK else None,
-        fetched_at=now,
-    )
-    s.add(event)
-    s.flush()
-    _status_changed(s, article, old_status, event, url)  # a gone article that is back
-    count_outcome(s, run_id, kind)
-    return FetchOutcome(kind, version_no, decision.changed_fields, decision.reason, event.id)
+        event = FetchEvent(
+            run_id=run_id,
+            article_id=article.id,
+            url=url,
+            http_status=status,
+            outcome=kind,
+            version=version_no,
+            content_hash=decision.content_hash,
+            changed_fields=decision.changed_fields or None,
+            error_kind=kind if kind in _HELD_BACK else None,
+            message="; ".join(filter(None, (decision.reason, note))) or None,
+            raw_page_sha=raw_sha,
+            record=_jsonable(record) if kind in _HELD_BACK else None,
+            fetched_at=now,
+        )
+        s.add(event)
+        s.flush()
+        _status_changed(s, article, old_status, event, url)  # a gone article that is back
+        count_outcome(s, run_id, kind)
+        return FetchOutcome(kind, version_no, decision.changed_fields, decision.reason, event.id)
 
 
 def record_not_modified(

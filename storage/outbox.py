@@ -44,7 +44,7 @@ from storage.models import (
     OutboxRow,
     Site,
 )
-from storage.rows import insert_ignore
+from storage.rows import insert_ignore, transaction_memo
 from storage.types import utcnow
 
 ENQUEUE_BATCH = 500
@@ -60,9 +60,11 @@ EVENT_WRITERS_LOCK = 0x6E6D6576  # "nmev"
 
 def _writing_events(s: Session) -> None:
     """Mark this transaction as one that writes events (PostgreSQL; held until it ends)."""
-    if s.get_bind().dialect.name == "postgresql":
+    taken = transaction_memo(s, "event_writers_lock")
+    if not taken and s.get_bind().dialect.name == "postgresql":
         s.execute(text("SELECT pg_advisory_xact_lock_shared(:key)"),
                   {"key": EVENT_WRITERS_LOCK})
+    taken["held"] = True
 
 
 def _committed_horizon(s: Session) -> int | None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.compression import PageCodec
@@ -20,8 +19,8 @@ def store_raw(s: Session, raw: bytes | None, content_type: str | None) -> str | 
     if raw is None:
         return None
     sha = hashlib.sha256(raw).hexdigest()
-    if s.scalar(select(RawPage.sha256).where(RawPage.sha256 == sha)) is not None:
-        return sha  # already stored (checked without loading the blob)
+    # No look-up first: pages are stored for new versions and held-back fetches, whose bytes
+    # are almost never stored already; the insert ignores the rare repeat.
     data, compression = codec(s).compress(s, raw)
     insert_ignore(
         s,

@@ -32,6 +32,11 @@ def _insert_ignore_stmt(dialect: str, table, keys: tuple[str, ...]):
 
 def site_id(s: Session, name: str, base_url: str | None = None) -> int:
     """The id of site `name`, created if new; a new `base_url` replaces the stored one."""
+    # Remembered for the transaction (a write batch records many fetches of one site); not
+    # longer: a rolled-back transaction may have created the row.
+    known = transaction_memo(s, "site_ids")
+    if base_url is None and name in known:
+        return known[name]
     site = s.scalars(select(Site).where(Site.name == name)).first()
     if site is None:
         insert_ignore(
@@ -40,7 +45,18 @@ def site_id(s: Session, name: str, base_url: str | None = None) -> int:
         site = s.scalars(select(Site).where(Site.name == name)).one()
     elif base_url and site.base_url != base_url:
         site.base_url = base_url
+    known[name] = site.id
     return site.id
+
+
+def transaction_memo(s: Session, name: str) -> dict[str, Any]:
+    """A dict that lives as long as the session's current transaction: for what a write
+    batch would otherwise look up or take again for every item."""
+    transaction, memo = s.info.get(name, (None, None))
+    if memo is None or transaction is not s.get_transaction():
+        memo = {}
+        s.info[name] = (s.get_transaction(), memo)
+    return memo
 
 
 def row_dict(row: Any) -> dict[str, Any]:

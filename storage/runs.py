@@ -3,6 +3,7 @@ gone. Reading runs back is storage.query.runs."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 from datetime import datetime, timedelta
@@ -96,6 +97,17 @@ def bump_run(s: Session, run_id: int | None, **deltas: Any) -> None:
     unknown = set(deltas) - set(RUN_COUNTERS) - {"errors_by_kind"}
     if unknown:
         raise ArchiveError(f"unknown run counters: {sorted(unknown)}")
+    pending = s.info.get(_PENDING)
+    if pending is not None:  # inside counted_together(): added up, written at its end
+        sums = pending.setdefault(run_id, {})
+        for name, n in deltas.items():
+            if name == "errors_by_kind":
+                kinds = sums.setdefault(name, {})
+                for kind, k in n.items():
+                    kinds[kind] = kinds.get(kind, 0) + k
+            else:
+                sums[name] = sums.get(name, 0) + n
+        return
     kinds = deltas.get("errors_by_kind") or {}
     counters = {k: int(v) for k, v in deltas.items() if k != "errors_by_kind" and v}
     if kinds:
@@ -121,6 +133,23 @@ def _bump_stmt(counters: tuple[tuple[str, int], ...]):
     table = CrawlRun.__table__
     return (update(table).where(table.c.id == bindparam("run_id"))
             .values({table.c[k]: table.c[k] + n for k, n in counters}))
+
+
+_PENDING = "pending_run_counts"
+
+
+@contextlib.contextmanager
+def counted_together(s: Session):
+    """Run counters bumped inside are added up and written when the block ends, in the same
+    transaction: a write batch of 50 fetches updates its run once, not 50 times."""
+    pending: dict[int, dict[str, Any]] = {}
+    s.info[_PENDING] = pending
+    try:
+        yield
+    finally:
+        del s.info[_PENDING]
+    for run_id, deltas in pending.items():
+        bump_run(s, run_id, **deltas)
 
 
 def count_outcome(s: Session, run_id: int | None, outcome: str, **extra: Any) -> None:
