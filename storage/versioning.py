@@ -88,24 +88,35 @@ DEFAULT_MAX_BODY_SHRINK = 0.5
 _SPACE = re.compile(r"\s+")
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v\u00a0\u2028\u2029]*\n\s*")
 # Invisible characters that CMSs sprinkle into text: zero-width space/joiners, BOM, soft hyphen.
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+_INVISIBLE_CHARS = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+_INVISIBLE = dict.fromkeys(map(ord, _INVISIBLE_CHARS))
+_HAS_INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")
+
+
+def _visible_nfc(value: Any) -> str:
+    text = unicodedata.normalize("NFC", str(value))
+    # translate() looks every character up in a dict: a body's worth of CPU, so only when
+    # there is something to drop.
+    return text.translate(_INVISIBLE) if _HAS_INVISIBLE.search(text) else text
 
 
 def normalise_text(value: Any) -> str | None:
     """NFC, invisible characters dropped, runs of whitespace as one space; '' -> None."""
     if value is None:
         return None
-    text = unicodedata.normalize("NFC", str(value)).translate(_INVISIBLE)
-    text = _SPACE.sub(" ", text).strip()
-    return text or None
+    return _SPACE.sub(" ", _visible_nfc(value)).strip() or None
 
 
 def normalise_body(value: Any) -> str | None:
     """Like normalise_text, but paragraph breaks (a blank line) are kept, as one blank line."""
     if value is None:
         return None
-    text = unicodedata.normalize("NFC", str(value)).translate(_INVISIBLE)
-    paragraphs = (normalise_text(p) for p in _PARAGRAPH_BREAK.split(text))
+    text = unicodedata.normalize("NFC", str(value))
+    if _HAS_INVISIBLE.search(text):
+        # A dropped character may have parted a letter from its accent: composed again.
+        text = unicodedata.normalize("NFC", text.translate(_INVISIBLE))
+    # Paragraphs of NFC text split at line breaks are NFC already: only spaces to squeeze.
+    paragraphs = (_SPACE.sub(" ", p).strip() for p in _PARAGRAPH_BREAK.split(text))
     return "\n\n".join(p for p in paragraphs if p) or None
 
 
