@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from storage import revisit
 from storage.errors import ArchiveError
 from storage.models import Article, ArticleUrl, Site
-from storage.rows import insert_ignore
+from storage.rows import insert_ignore, insert_new
 from storage.types import utcnow
 
 
@@ -131,8 +131,9 @@ def article_for_update(
     if article is None:
         values = dict(site_id=site_id, article_id=article_id, url=url, status="live",
                       current_version=0, first_seen=now)
-        insert_ignore(s, Article, values, ["site_id", "article_id"])
-        article = s.scalars(query).one()
+        # None when a concurrent writer created it since: then it is read (and locked).
+        article = (insert_new(s, Article, values, ["site_id", "article_id"])
+                   or s.scalars(query).one())
     return article
 
 

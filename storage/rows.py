@@ -20,6 +20,20 @@ def insert_ignore(s: Session, model: type, values: dict[str, Any], keys: list[st
     return len(s.execute(stmt, values).all())
 
 
+def insert_new(s: Session, model: type, values: dict[str, Any], keys: list[str]) -> Any | None:
+    """INSERT ... ON CONFLICT (keys) DO NOTHING RETURNING the row as an object of `model` in
+    the session: one statement where an insert and a look-up would be two; None when the row
+    existed already."""
+    stmt = _insert_new_stmt(s.get_bind().dialect.name, model, tuple(keys))
+    return s.scalars(stmt, [values]).first()
+
+
+@functools.cache
+def _insert_new_stmt(dialect: str, model: type, keys: tuple[str, ...]):
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(model).on_conflict_do_nothing(index_elements=list(keys)).returning(model)
+
+
 @functools.cache
 def _insert_ignore_stmt(dialect: str, table, keys: tuple[str, ...]):
     # One Core statement per table, the values bound at execution: building an ORM insert
