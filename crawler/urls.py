@@ -14,7 +14,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from crawler.config import ConfigError
@@ -84,7 +84,7 @@ class SiteRules:
     def _id_re(self) -> re.Pattern[str] | None:
         return re.compile(self.id_pattern) if self.id_pattern else None
 
-    @property
+    @cached_property  # asked for every URL a crawl looks at
     def base_is_public(self) -> bool:
         host = urlsplit(self.base_url).hostname or ""
         return not _is_private_host(host)
@@ -192,6 +192,7 @@ def _named_id(match: re.Match[str]) -> str:
     return match.groupdict().get("article_id") or match.group(match.lastindex or 0)
 
 
+@lru_cache(maxsize=256)  # a crawl sees a few hosts, in every URL it looks at
 def _is_private_host(host: str) -> bool:
     if host in ("localhost", "localhost.localdomain") or host.endswith(".localhost"):
         return True
