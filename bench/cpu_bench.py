@@ -6,8 +6,10 @@ and on real-weight pages (~460 KB, like real rp.pl pages).
 
 CPU is user + system time of the crawl process and of every process it started and waited for
 (the growth of this process's RUSAGE_CHILDREN over the crawl: the replica process is reaped
-only at the end). Rounds alternate the four crawls so that load drifts hit all of them; the
-ratios newsmon / floor are taken per round.
+only at the end). Rounds alternate the crawls so that load drifts hit all of them; the
+ratios newsmon / floor are taken per round. The floor keeps Scrapy's defaults; a second floor
+with newsmon's CONCURRENT_ITEMS (crawler/settings.py) shows how much of the gap that one
+setting closes, and newsmon's ratio to it is shown next to the judged one.
 
     python -m bench --only cpu          # or python -m bench.cpu_bench [--quick]
 """
@@ -39,12 +41,18 @@ def _children_cpu() -> float:
 
 
 def yardstick(kind: str, base_url: str, tmp: Path) -> dict:
-    """One floor or peer crawl process: articles and CPU per article."""
+    """One floor or peer crawl process: articles and CPU per article. "floor_items": the floor
+    with newsmon's CONCURRENT_ITEMS instead of Scrapy's default."""
     db = tmp / f"{kind}.db"
     db.unlink(missing_ok=True)
+    args = [sys.executable, "-m", "bench.peer_spiders", kind, base_url, str(db)]
+    if kind == "floor_items":
+        from crawler.settings import CONCURRENT_ITEMS
+
+        args[3:4] = ["floor"]
+        args.append(str(CONCURRENT_ITEMS))
     cpu0 = _children_cpu()
-    proc = subprocess.run([sys.executable, "-m", "bench.peer_spiders", kind, base_url, str(db)],
-                          cwd=REPO_ROOT, capture_output=True, text=True)
+    proc = subprocess.run(args, cwd=REPO_ROOT, capture_output=True, text=True)
     cpu = _children_cpu() - cpu0
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     if proc.returncode or not lines:
@@ -67,7 +75,8 @@ def newsmon(base_url: str, db_url: str, config_dir: Path) -> dict:
 def measure(n: int, weight_kb: int | None, rounds: int, tmp: Path, config_dir: Path,
             peer_rounds: int, progress=None) -> dict:
     pg_reason = pg_available()
-    runs: dict[str, list[dict]] = {"floor": [], "peer": [], "sqlite": [], "postgresql": []}
+    runs: dict[str, list[dict]] = {"floor": [], "floor_items": [], "peer": [], "sqlite": [],
+                                   "postgresql": []}
     with Replica(n, weight_kb) as replica:
         for i in range(rounds):
             for name in runs:
@@ -77,7 +86,7 @@ def measure(n: int, weight_kb: int | None, rounds: int, tmp: Path, config_dir: P
                     continue
                 if progress:
                     progress(f"{weight_kb or 'replica'} round {i + 1}: {name}")
-                if name in ("floor", "peer"):
+                if name in ("floor", "floor_items", "peer"):
                     runs[name].append(yardstick(name, replica.base_url, tmp))
                 elif name == "sqlite":
                     with sqlite_db(tmp) as db:
@@ -91,11 +100,12 @@ def measure(n: int, weight_kb: int | None, rounds: int, tmp: Path, config_dir: P
                           for k, v in runs.items()}}
     for name, rs in runs.items():
         out[name] = summary([r["cpu_ms"] for r in rs]) if rs else {"skipped": pg_reason}
-    floors = [r["cpu_ms"] for r in runs["floor"]]
-    for name in ("sqlite", "postgresql", "peer"):
-        if runs[name]:
-            out[f"{name}_vs_floor"] = summary(
-                [r["cpu_ms"] / f for r, f in zip(runs[name], floors, strict=False)])
+    for floor in ("floor", "floor_items"):
+        floors = [r["cpu_ms"] for r in runs[floor]]
+        for name in ("sqlite", "postgresql", "peer"):
+            if runs[name]:
+                out[f"{name}_vs_{floor}"] = summary(
+                    [r["cpu_ms"] / f for r, f in zip(runs[name], floors, strict=False)])
     return out
 
 
@@ -122,6 +132,7 @@ def rows(res: dict) -> list[dict]:
         pages = f"{label} pages, {fig['page_kb']:.0f} KB"
         real = fig["weight_kb"] is not None
         for name, title in (("floor", "Scrapy fetch only (floor)"),
+                            ("floor_items", "floor with newsmon's CONCURRENT_ITEMS"),
                             ("peer", "peer: Scrapy + trafilatura + SQLite pipeline"),
                             ("sqlite", "newsmon (SQLite)"), ("postgresql", "newsmon (PostgreSQL)")):
             f = fig[name]
@@ -136,6 +147,10 @@ def rows(res: dict) -> list[dict]:
             out.append(row("cpu", f"{pages}: newsmon ({name}) / floor", r, "x",
                            f"<= {target:g}" if real else "",
                            r["median"] <= target if real else None))
+            # Against the floor with the Scrapy setting newsmon changes: shown, not judged.
+            if r := fig.get(f"{name}_vs_floor_items"):
+                out.append(row("cpu", f"{pages}: newsmon ({name}) / floor with its "
+                                      "CONCURRENT_ITEMS", r, "x"))
             peer = fig["peer"]
             if peer.get("median"):
                 ahead = fig[name]["median"] < peer["median"]

@@ -3,12 +3,13 @@
 
 - floor: a plain Scrapy SitemapSpider that fetches the section's article pages (from the
   sitemap index, robots.txt obeyed as newsmon does) and does nothing with them: what Scrapy
-  alone costs per page;
+  alone costs per page; with a third argument N, the same with CONCURRENT_ITEMS = N (newsmon's
+  setting: Scrapy's default of 100 starts 100 asyncio tasks for every response);
 - peer: the same spider extracting every page with trafilatura (`bare_extraction`, metadata on,
   as bench/parse_bench.py calls it) and a plain SQLite pipeline (one row and one commit per
   article): what a common Scrapy + extraction library stack costs.
 
-    python -m bench.peer_spiders floor|peer BASE_URL SQLITE_PATH
+    python -m bench.peer_spiders floor|peer BASE_URL SQLITE_PATH [CONCURRENT_ITEMS]
 
 Prints one JSON line: {"spider": ..., "articles": pages archived (floor: article pages
 fetched)}.
@@ -75,11 +76,13 @@ class SQLitePipeline:
         self.db.close()
 
 
-def main(kind: str, base_url: str, db_path: str) -> None:
+def main(kind: str, base_url: str, db_path: str, concurrent_items: str | None = None) -> None:
     from bench.crawl_bench import CRAWL_SETTINGS
 
     settings = {**CRAWL_SETTINGS, "ROBOTSTXT_OBEY": True, "COOKIES_ENABLED": False,
                 "TELNETCONSOLE_ENABLED": False}
+    if concurrent_items:
+        settings["CONCURRENT_ITEMS"] = int(concurrent_items)
     if kind == "peer":
         SQLitePipeline.path = db_path
         settings["ITEM_PIPELINES"] = {f"{__name__}.SQLitePipeline": 300}
@@ -93,4 +96,4 @@ def main(kind: str, base_url: str, db_path: str) -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    main(*sys.argv[1:5])
