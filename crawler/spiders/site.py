@@ -276,9 +276,11 @@ class NewsSpider(scrapy.Spider):
     def article_failed(self, failure):
         request = failure.request
         kind, status = classify_failure(failure)
-        self._scheduled.discard(request.meta.get("article_id"))
         if kind == "robots":
-            return  # not an error: counted as robots_skipped from Scrapy's stats
+            # Not an error: counted as robots_skipped from Scrapy's stats. Still scheduled, so
+            # that another source listing it does not ask (and count) again.
+            return
+        self._scheduled.discard(request.meta.get("article_id"))
         # One line per failed article (newsmon/logpolicy.py keeps Scrapy's quieter).
         self.logger.warning("article %s failed: %s", request.url, kind)
         yield self._article_failure(request.url, kind, str(failure.value)[:500],
