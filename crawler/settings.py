@@ -68,6 +68,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.HostGuardMiddleware": 60,
     # Higher than RetryMiddleware (550) so that it sees 429/503 responses first.
     "crawler.middlewares.RetryAfterMiddleware": 560,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.middlewares.HeadMetaRefreshMiddleware": 580,
 }
 ITEM_PIPELINES = {"crawler.pipelines.ArchivePipeline": 300}
 EXTENSIONS = {"crawler.extensions.ArchiveRunExtension": 100, "crawler.contact.ContactCheck": 110,
