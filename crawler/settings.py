@@ -2,6 +2,9 @@
 them). Values come from [crawl] and [health] of the layered configuration (crawler/config.py);
 each can be overridden with -s NAME=VALUE."""
 
+from scrapy.settings.default_settings import (
+    DOWNLOADER_MIDDLEWARES_BASE as _SCRAPY_DOWNLOADER_MIDDLEWARES_BASE,
+)
 from scrapy.settings.default_settings import EXTENSIONS_BASE as _SCRAPY_EXTENSIONS_BASE
 
 from crawler.config import section
@@ -59,8 +62,16 @@ _NOT_LOADED = {"scrapy.extensions.telnet.TelnetConsole",
 EXTENSIONS_BASE = {path: order for path, order in _SCRAPY_EXTENSIONS_BASE.items()
                    if path not in _NOT_LOADED}
 
-# No cookies: every fetch should see what an anonymous reader sees.
+# No cookies: every fetch should see what an anonymous reader sees. The middleware is not even
+# loaded (its import pulls in tldextract and requests, ~60 ms of every crawl's start-up); nor is
+# Scrapy's meta-refresh middleware, replaced by one that reads only the head of a page
+# (crawler/middlewares.py).
 COOKIES_ENABLED = False
+_NOT_LOADED_MIDDLEWARES = {"scrapy.downloadermiddlewares.cookies.CookiesMiddleware",
+                           "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware"}
+DOWNLOADER_MIDDLEWARES_BASE = {path: order
+                               for path, order in _SCRAPY_DOWNLOADER_MIDDLEWARES_BASE.items()
+                               if path not in _NOT_LOADED_MIDDLEWARES}
 # No HTTP cache: it hides edits (DummyPolicy never revalidates); we revalidate ourselves.
 HTTPCACHE_ENABLED = False
 
@@ -68,8 +79,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.HostGuardMiddleware": 60,
     # Higher than RetryMiddleware (550) so that it sees 429/503 responses first.
     "crawler.middlewares.RetryAfterMiddleware": 560,
-    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
-    "crawler.middlewares.HeadMetaRefreshMiddleware": 580,
+    "crawler.middlewares.HeadMetaRefreshMiddleware": 580,  # Scrapy's MetaRefreshMiddleware's
 }
 ITEM_PIPELINES = {"crawler.pipelines.ArchivePipeline": 300}
 EXTENSIONS = {"crawler.extensions.ArchiveRunExtension": 100, "crawler.contact.ContactCheck": 110,
