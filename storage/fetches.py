@@ -16,7 +16,7 @@ from storage.errors import ArchiveError
 from storage.models import Article, FetchEvent
 from storage.outbox import record_status_event
 from storage.rawpages import store_raw
-from storage.rows import site_id
+from storage.rows import core_execute, site_id
 from storage.runs import count_outcome
 from storage.types import utcnow
 from storage.versions import create_version, current_version, decide
@@ -276,7 +276,7 @@ def _log_fetch(s: Session, run_id: int | None, article: Article | None, url: str
 def _insert_event(s: Session, **values: Any) -> int:
     # A Core insert: the ORM's unit of work for an object nothing reads back in the
     # transaction cost more CPU than the statement (one per fetch).
-    return s.execute(_INSERT_EVENT, values).scalar_one()
+    return core_execute(s, _INSERT_EVENT, values).scalar_one()
 
 
 def _status_changed(s: Session, article: Article | None, old_status: str | None,

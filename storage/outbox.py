@@ -44,7 +44,7 @@ from storage.models import (
     OutboxRow,
     Site,
 )
-from storage.rows import insert_ignore, transaction_memo
+from storage.rows import core_execute, insert_ignore, transaction_memo
 from storage.types import utcnow
 
 ENQUEUE_BATCH = 500
@@ -52,6 +52,8 @@ ENQUEUE_BATCH = 500
 RUN_SUMMARY = ("pages_fetched", "new_articles", "new_versions", "unchanged", "not_modified",
                "gone", "errors", "parse_failures", "suspect")
 
+
+_INSERT_EVENTS = insert(ChangeEvent.__table__)
 
 # Every transaction that writes events holds this PostgreSQL advisory lock shared; the fence
 # in _committed_horizon takes it exclusively for an instant. Any number for our own use.
@@ -93,7 +95,7 @@ def record_version_events(s: Session, article: Article, version: int,
         _writing_events(s)
         # A Core executemany rather than ORM objects: this runs for every version a crawl
         # makes (see the alerts row of `python -m bench`).
-        s.execute(insert(ChangeEvent.__table__), [
+        core_execute(s, _INSERT_EVENTS, [
             {"key": event_types.event_key(event.type, article=article.id, version=version),
              "type": event.type, "article_id": article.id, "version": version,
              "occurred_at": occurred_at, "payload": event.payload} for event in derived])

@@ -20,6 +20,9 @@ from storage.changes import change_summary
 from storage.models import Article, ArticleVersion
 from storage.outbox import record_version_events
 from storage.record import VERSION_FIELDS
+from storage.rows import core_execute
+
+_INSERT_VERSION = insert(ArticleVersion.__table__)
 
 
 def _text_or_none(value: Any) -> str | None:
@@ -109,7 +112,7 @@ def create_version(
     summary = change_summary(previous, decision.normalised)
     # A Core insert: nothing reads the new row back as an object in this transaction, and the
     # ORM's unit of work cost more CPU than the insert (a crawl makes one per article).
-    s.execute(insert(ArticleVersion.__table__), {
+    core_execute(s, _INSERT_VERSION, {
         "article_id": article.id,
         "version": number,
         "content_hash": decision.content_hash,
