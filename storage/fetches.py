@@ -11,7 +11,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from storage import versioning
-from storage.articles import article_for_update, find_article, touch_url
+from storage.articles import article_for_update, find_article, touch_url, update_article
 from storage.errors import ArchiveError
 from storage.models import Article, FetchEvent
 from storage.outbox import record_status_event
@@ -93,17 +93,19 @@ def record_fetch(
         elif kind == "unchanged":
             version_no = article.current_version
 
-        article.last_checked = now
+        changes: dict[str, Any] = {"last_checked": now}
+        if version_no is not None and kind != "unchanged":  # set by create_version
+            changes.update(current_version=article.current_version,
+                           last_changed=article.last_changed)
         if kind in ("new_article", "new_version", "unchanged"):
             touch_url(s, article, url, now)
-            article.url = url
-            article.status = "live"
-            article.etag, article.last_modified = etag, last_modified
+            changes.update(url=url, status="live", etag=etag, last_modified=last_modified)
             published = versioning.parse_instant(decision.normalised["published_at"])
             if published is not None:
-                article.published_at = published
+                changes["published_at"] = published
             if kind != "unchanged" and decision.normalised["section"]:
-                article.section = decision.normalised["section"]
+                changes["section"] = decision.normalised["section"]
+        update_article(s, article, changes)
 
         event_id = _insert_event(
             s,
