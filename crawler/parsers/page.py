@@ -57,6 +57,8 @@ class PageBase:
         # Matches of each selector in the scope, searched once (the headline's selector is
         # searched while choosing the scope and again for the title).
         self._in_scope: dict[str, list] = {}
+        # First matches in the scope, for selectors only ever asked for one (_match_first).
+        self._first_in_scope: dict[str, object] = {}
         self.scope = self._find_scope()
 
     def _find_scope(self):
@@ -100,8 +102,19 @@ class PageBase:
         return found
 
     def _match_first(self, field: str, key: str, node=None):
-        found = self._match(field, key, node)
-        return found[0] if found else None
+        """The first match of `key`, as _match(...)[0], by a search that stops at it (most of
+        these elements sit near the top of the article column) unless all matches are known."""
+        if node is not None:
+            found = self.profile.sel(key).first(node)
+        elif (matches := self._in_scope.get(key)) is not None:
+            found = matches[0] if matches else None
+        elif key in self._first_in_scope:
+            found = self._first_in_scope[key]
+        else:
+            found = self._first_in_scope[key] = self.profile.sel(key).first(self.scope)
+        if found is not None:
+            self.layout.add(f"{field}:{key}")
+        return found
 
     def _first_text(self, field: str, key: str, scope=None) -> str | None:
         el = self._match_first(field, key, scope)
