@@ -81,10 +81,9 @@ def build_tree(data: str | bytes, utf8: bytes | None = None) -> tuple[str, etree
         text = decode_html(data).text
     else:
         raise ParseError(f"expected HTML as str or bytes, got {type(data).__name__}")
-    head = _stripped_head(text, 8192 * 8)
-    if not head:
+    sample = _stripped_head(text, 8192)
+    if not sample:
         raise ParseError("empty input: no HTML to parse")
-    sample = head[:8192]
     # Binary data decoded as text is full of control characters and U+FFFD; a page with a few
     # bad bytes (a mis-declared charset) is not, and is parsed as far as it goes.
     if (len(_CONTROL.findall(sample)) > max(8, len(sample) // 100)
@@ -92,7 +91,7 @@ def build_tree(data: str | bytes, utf8: bytes | None = None) -> tuple[str, etree
         raise ParseError("input looks binary, not HTML")
     if sample[0] in "{[" and _is_json(text.strip()):
         raise ParseError("input is JSON, not HTML")
-    if not _TAG.search(sample) and not _TAG.search(head[8192:]):
+    if not _TAG.search(sample) and not _TAG.search(_stripped_head(text, 8192 * 8)[8192:]):
         raise ParseError("input has no HTML tags (plain text?)")
     # lxml refuses str input that carries an XML encoding declaration; the text is decoded already.
     # (NUL characters need no cleaning: libxml2 turns them into U+FFFD.)
