@@ -158,12 +158,14 @@ def _freeze_startup_objects() -> None:
     """Move what start-up made (modules, Scrapy's and SQLAlchemy's machinery: most of the heap)
     out of the cyclic collector's sight, once per process: otherwise every full collection of
     the crawl walks it again, ~1.5 ms CPU per article on a 1,000-article crawl. They live as
-    long as the process anyway."""
+    long as the process anyway. Collection is switched on here if start-up paused it
+    (`newsmon crawl` does)."""
     global _frozen
     if not _frozen:
         _frozen = True
         gc.collect()
         gc.freeze()
+    gc.enable()
 
 
 def _redact(url: str) -> str:

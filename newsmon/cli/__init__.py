@@ -4,6 +4,7 @@ commands parse arguments and format output, the work happens in crawler/ and sto
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -95,8 +96,14 @@ def verbosity(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    # Start-up makes objects that live as long as the process (modules, classes, the parser):
+    # the cyclic collector would walk them all, twice in full, while they are imported.
+    gc.disable()
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+    finally:
+        gc.enable()
     from newsmon.logpolicy import level_for
 
     logging.basicConfig(

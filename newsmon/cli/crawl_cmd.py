@@ -97,6 +97,9 @@ def cmd_crawl(args) -> int:
     import atexit
     import gc
 
+    # Paused again for the rest of start-up (Scrapy's imports, the archive): the run's
+    # opening collects once and freezes what start-up made (crawler/extensions.py).
+    gc.disable()
     from newsmon.crawl import CrawlError, run_crawls
 
     # A crawl is the last thing its process does (Twisted's reactor runs once). At exit, the
