@@ -24,6 +24,9 @@ class ArticleFetched:
     suspect_reason: str | None = None
     # Kept with the fetch event, e.g. why the page's canonical link is not the archived URL.
     note: str | None = None
+    # The archive had no such article when the crawl scheduled it (the writer then inserts
+    # first, and looks the row up only if another writer made it since).
+    new: bool = False
 
 
 @dataclass

@@ -113,7 +113,7 @@ class ArchivePipeline:
                 s, run_id, item.site, item.article_id, item.url, item.record, item.raw,
                 status=item.status, etag=item.etag, last_modified=item.last_modified,
                 content_type=item.content_type, max_body_shrink=self.max_body_shrink,
-                suspect_reason=item.suspect_reason, note=item.note,
+                suspect_reason=item.suspect_reason, note=item.note, new=item.new,
             )
             logger.debug("%s %s -> %s %s", item.article_id, item.url, outcome.kind,
                          outcome.changed_fields or "")

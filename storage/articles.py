@@ -121,22 +121,26 @@ def find_article(s: Session, site: str, article_id: str, *, lock: bool) -> Artic
 
 
 def article_for_update(
-    s: Session, site_id: int, article_id: str, url: str, now: datetime
+    s: Session, site_id: int, article_id: str, url: str, now: datetime, *, new: bool = False
 ) -> Article:
-    """The article row, locked (PostgreSQL) for the rest of the transaction; created if new."""
-    query = (
-        select(Article)
-        .where(Article.site_id == site_id, Article.article_id == article_id)
-        .with_for_update()
-    )
-    article = s.scalars(query).first()
+    """The article row, locked (PostgreSQL) for the rest of the transaction; created if new.
+    `new`: the article is probably not there yet, so the insert is tried first."""
+    key = {"site_id": site_id, "article_id": article_id}
+    article = None if new else s.scalars(_ARTICLE_FOR_UPDATE, key).first()
     if article is None:
-        values = dict(site_id=site_id, article_id=article_id, url=url, status="live",
-                      current_version=0, first_seen=now)
+        values = dict(key, url=url, status="live", current_version=0, first_seen=now)
         # None when a concurrent writer created it since: then it is read (and locked).
         article = (insert_new(s, Article, values, ["site_id", "article_id"])
-                   or s.scalars(query).one())
+                   or s.scalars(_ARTICLE_FOR_UPDATE, key).one())
     return article
+
+
+# Built once: building the expression cost as much CPU as running it (once per fetch).
+_ARTICLE_FOR_UPDATE = (
+    select(Article)
+    .where(Article.site_id == bindparam("site_id"), Article.article_id == bindparam("article_id"))
+    .with_for_update()
+)
 
 
 def touch_url(s: Session, article: Article, url: str, now: datetime) -> None:

@@ -58,6 +58,7 @@ def record_fetch(
     max_body_shrink: float = versioning.DEFAULT_MAX_BODY_SHRINK,
     suspect_reason: str | None = None,
     note: str | None = None,
+    new: bool = False,
 ) -> FetchOutcome:
     """Store one fetched and parsed article page; decide whether it is a new version.
 
@@ -72,9 +73,10 @@ def record_fetch(
     `suspect_reason` (trouble the crawler noticed before parsing: bad decoding, an
     interstitial) makes any parseable page suspect; `accept_suspect()` turns a suspect fetch
     into a version. `note` (e.g. why the page's canonical link was not taken as `url`) goes
-    to the event."""
+    to the event. `new`: the caller believes the archive does not have the article yet (the
+    row is then inserted without a look-up first; a wrong guess costs one more statement)."""
     now = fetched_at or utcnow()
-    article = article_for_update(s, site_id(s, site), str(article_id), url, now)
+    article = article_for_update(s, site_id(s, site), str(article_id), url, now, new=new)
     # The article's changes are flushed once, with the fetch event below: autoflush would
     # send an UPDATE before each statement in between (two or three per fetch).
     with s.no_autoflush:

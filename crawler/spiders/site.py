@@ -271,6 +271,7 @@ class NewsSpider(scrapy.Spider):
             parse_error=error, status=response.status,
             etag=_header(response, "ETag"), last_modified=_header(response, "Last-Modified"),
             content_type=content_type, suspect_reason=suspect, note=note,
+            new=not response.meta["known"],
         )
 
     def article_failed(self, failure):
