@@ -181,7 +181,9 @@ def parse_article(
     profile in config/sites/ (default: the configured site, [crawl].site) or is a SiteProfile
     built with `build_profile`. Raises ParseError for input that is not a readable article page
     and crawler.config.ConfigError for an unknown or broken profile. `utf8`: the text `html`
-    as the UTF-8 bytes it was strictly decoded from, when the caller has them (a crawl).
+    as the UTF-8 bytes it was strictly decoded from, when the caller has them; or `html`
+    itself, bytes that their HTTP header declared UTF-8 (a crawl): parsed without decoding
+    them first, NotUTF8 (crawler/parsers/document.py) raised when they are not UTF-8.
     """
     profile = site if isinstance(site, SiteProfile) else load_profile(site or default_site())
     text, root = build_tree(html, utf8)

@@ -153,7 +153,7 @@ class BodyFields(PaywallFields):
             x for key in ("body_skip", "related_card", "preview")
             if (x := profile.sel(key).expression)
         ]
-        for block in generic_blocks(self.html, self.given_url, prune):
+        for block in generic_blocks(self.page_text, self.given_url, prune):
             if block in other_fields or (labels and block.startswith(labels)):
                 continue
             if _is_noise(block, profile):

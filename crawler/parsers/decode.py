@@ -62,6 +62,11 @@ def _header_charset(content_type: str | None) -> str | None:
     return match.group(1) if match else None
 
 
+def declares_utf8(content_type: str | None) -> bool:
+    """The HTTP Content-Type names UTF-8 as the charset."""
+    return _codec(_header_charset(content_type)) == "utf-8"
+
+
 def _score(text: str) -> int:
     return len(_POLISH.findall(text)) - 5 * len(_MOJIBAKE.findall(text))
 

@@ -45,7 +45,9 @@ def dedupe(items) -> list[str]:
 
 
 class PageBase:
-    def __init__(self, html: str, root, profile: SiteProfile, url: str | None):
+    def __init__(self, html: str | bytes, root, profile: SiteProfile, url: str | None):
+        # The page as parsed: its text, or its UTF-8 bytes when libxml2 read those directly
+        # (crawler/parsers/document.py: build_tree).
         self.html = html
         self.root = root
         self.profile = profile
@@ -121,9 +123,17 @@ class PageBase:
         return element_text(el, self.profile.skip_tags) or None if el is not None else None
 
     def _text_nodes_with(self, label: str | None) -> list:
-        if not label or label not in self.html:
+        if not label:
+            return []
+        if (label.encode() if isinstance(self.html, bytes) else label) not in self.html:
             return []
         return _TEXT_WITH(self.root, needle=label)
+
+    @cached_property
+    def page_text(self) -> str:
+        """The whole page as text."""
+        html = self.html
+        return html.decode("utf-8", "replace") if isinstance(html, bytes) else html
 
     def _label_holder(self, node):
         """The element whose visible text a text node is: for a tail, the parent of the element

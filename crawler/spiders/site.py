@@ -36,7 +36,8 @@ from crawler import discovery
 from crawler.config import ConfigError, load_site_profile, resolve_db_url
 from crawler.items import ArticleFetched, ArticleGone, ArticleNotModified, FetchFailed
 from crawler.parsers import ParseError, load_profile, parse_article
-from crawler.parsers.decode import decode_html
+from crawler.parsers.decode import declares_utf8, decode_html
+from crawler.parsers.document import NotUTF8
 from crawler.run_status import (
     STAT_ARTICLE_FAILURES,
     STAT_ARTICLE_PAGES,
@@ -238,20 +239,31 @@ class NewsSpider(scrapy.Spider):
                                         status=response.status, article_id=article_id)
             return
         content_type = _header(response, "Content-Type")
-        decoded = decode_html(response.body, content_type)
-        if decoded.problem:
-            self.logger.warning("%s: %s", url, decoded.problem)
-            self.crawler.stats.inc_value("newsmon/charset_problems")
+        body = response.body
         record, error, suspect, note = None, None, None, None
         try:
             # The parser reads the page where it was fetched (relative links resolve there),
             # with the profile variant in force now, whose fingerprint the version keeps.
             profile = load_profile(self.site)
             self._parser_selectors = profile.selectors
-            # Bytes strictly decoded as UTF-8 are parsed as they came (crawler/parsers/document.py).
-            utf8 = (response.body if decoded.encoding == "utf-8" and decoded.problem is None
-                    and not response.body.startswith(codecs.BOM_UTF8) else None)
-            parsed = parse_article(decoded.text, url=response.url, site=profile, utf8=utf8)
+            parsed = None
+            if declares_utf8(content_type) and not body.startswith(codecs.BOM_UTF8):
+                # Parsed as they came, checked by libxml2 as it reads them. Bytes that are not
+                # UTF-8 after all, or no page at all, take the way of any other page below
+                # (its decoding decides what is reported).
+                try:
+                    parsed = parse_article(body, url=response.url, site=profile, utf8=body)
+                except (NotUTF8, ParseError):
+                    pass
+            if parsed is None:
+                decoded = decode_html(body, content_type)
+                if decoded.problem:
+                    self.logger.warning("%s: %s", url, decoded.problem)
+                    self.crawler.stats.inc_value("newsmon/charset_problems")
+                # Text strictly decoded as UTF-8 is parsed from its bytes (document.py).
+                utf8 = (body if decoded.encoding == "utf-8" and decoded.problem is None
+                        and not body.startswith(codecs.BOM_UTF8) else None)
+                parsed = parse_article(decoded.text, url=response.url, site=profile, utf8=utf8)
             record = parsed.to_dict()
             record["parser_fingerprint"] = profile.fingerprint
             self._count_parsed(record)

@@ -11,6 +11,7 @@ from parser_cases import PAGES
 
 from crawler.config import ConfigError
 from crawler.parsers import ArticleRecord, ParseError, load_profile, parse_article
+from crawler.parsers.document import NotUTF8
 
 SEED = (PAGES / "handmade-rp-2025-seed" / "page.html").read_text(encoding="utf-8")
 TITLE = "Sekretarz generalny NATO reaguje na pakt obronny zawarty przez Rosję i Koreę Północną"
@@ -146,3 +147,47 @@ def test_mangled_pages_never_crash():
             except ParseError:
                 continue
             assert record.title or record.body
+
+
+# -- bytes declared UTF-8 by their HTTP header: parsed without being decoded first -----------
+
+def _declared(data: bytes, site: str = "rp"):
+    return parse_article(data, url="https://www.rp.pl/dyplomacja/art40671561-x", site=site,
+                         utf8=data)
+
+
+@pytest.mark.parametrize("name", sorted(p.parent.name for p in PAGES.glob("*/page.html")))
+def test_declared_utf8_bytes_give_the_record_of_the_decoded_text(name):
+    raw = (PAGES / name / "page.html").read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        with pytest.raises(NotUTF8):
+            _declared(raw)
+        return
+    for site in ("rp", "generic"):
+        expected = parse_article(text, url="https://www.rp.pl/dyplomacja/art40671561-x",
+                                 site=site, utf8=raw).to_dict()
+        assert _declared(raw, site).to_dict() == expected
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        SEED.encode("utf-8").replace(b"Stoltenberga", b"Stolten\xff\xfeberga"),
+        SEED.encode("utf-8").replace(b"</html>", b"</html><!-- \xc5 -->"),  # after the end
+        SEED.encode("iso-8859-2", errors="xmlcharrefreplace"),
+        # Valid, but more than 100 markup errors: libxml2 stops reporting, so cannot vouch.
+        SEED.encode("utf-8").replace(b"</body>", b"<foo><bar></x>" * 150 + b"</body>", 1),
+    ],
+    ids=["bad-bytes-in-body", "bad-byte-after-html", "latin-2", "after-100-errors"],
+)
+def test_declared_utf8_bytes_not_vouched_for_raise_not_utf8(data):
+    with pytest.raises(NotUTF8):
+        _declared(data)
+
+
+def test_declared_utf8_json_and_xml_declaration_read_as_text():
+    with pytest.raises(ParseError, match="JSON"):
+        _declared(b'{"title": "x", "body": "<p>not a page</p>"}')
+    assert _declared(('<?xml version="1.0" encoding="utf-8"?>\n' + SEED).encode()).title == TITLE
