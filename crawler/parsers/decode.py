@@ -19,8 +19,6 @@ import codecs
 import re
 from dataclasses import dataclass
 
-from bs4.dammit import EncodingDetector, UnicodeDammit
-
 # Order matters: strict UTF-8 success is conclusive, and ISO-8859-2 maps every byte, so
 # UnicodeDammit always stops here and never reaches its statistical detection step
 # (charset_normalizer: ~25 ms on a 150 KB page, five times the whole parse, and it reads
@@ -85,6 +83,10 @@ def decode_html(data: bytes, content_type: str | None = None) -> Decoded:
     """Text of the page `data` with the encoding that really fits it; `content_type` is the
     HTTP header when there is one."""
     data = bytes(data)
+    # Imported here: bs4 (with soupsieve) is 50 ms of start-up, and a crawl decodes only pages
+    # that are not declared UTF-8 (crawler/spiders/site.py).
+    from bs4.dammit import EncodingDetector, UnicodeDammit
+
     if not data:  # UnicodeDammit takes an empty result for a failure and retries noisily
         return Decoded("", "utf-8", None, None)
     bom = EncodingDetector.strip_byte_order_mark(data)[1]
