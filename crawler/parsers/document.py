@@ -86,7 +86,6 @@ class NotUTF8(ValueError):
 # What libxml2 reports for bytes that are not UTF-8, and when it stops reporting at all (after
 # 100 errors of any kind, so that an encoding error further on would go unseen).
 _UTF8_DOUBTS = {"ERR_INVALID_ENCODING", "ERR_RESOURCE_LIMIT"}
-_HEAD_BYTES = 4 * 65536  # at least the 64 K characters the checks may read
 
 
 def build_tree(data: str | bytes, utf8: bytes | None = None) -> tuple[str | bytes, etree._Element]:
@@ -107,9 +106,9 @@ def build_tree(data: str | bytes, utf8: bytes | None = None) -> tuple[str | byte
     else:
         raise ParseError(f"expected HTML as str or bytes, got {type(data).__name__}")
     if text is None:
-        # The checks below read the first 8 KB of text (64 KB at most): only the head is
+        # The checks below read the first 8 K characters (64 K at most): only the head is
         # decoded (a character cut at its end is dropped; libxml2 judges the bytes).
-        text = utf8[:_HEAD_BYTES].decode("utf-8", "ignore")
+        text = _decoded_head(utf8, 8192)
         if _stripped_head(text, 5).lower().startswith(("{", "[", "<?xml")):
             # JSON, or an XML declaration: read as decoded text, like a page decoded first.
             try:
@@ -127,8 +126,11 @@ def build_tree(data: str | bytes, utf8: bytes | None = None) -> tuple[str | byte
         raise ParseError("input looks binary, not HTML")
     if sample[0] in "{[" and _is_json(text.strip()):
         raise ParseError("input is JSON, not HTML")
-    if not _TAG.search(sample) and not _TAG.search(_stripped_head(text, 8192 * 8)[8192:]):
-        raise ParseError("input has no HTML tags (plain text?)")
+    if not _TAG.search(sample):
+        if declared:
+            text = _decoded_head(utf8, 8192 * 8)
+        if not _TAG.search(_stripped_head(text, 8192 * 8)[8192:]):
+            raise ParseError("input has no HTML tags (plain text?)")
     # lxml refuses str input that carries an XML encoding declaration; the text is decoded already.
     # (NUL characters need no cleaning: libxml2 turns them into U+FFFD.)
     if sample[:5].lower() == "<?xml":
@@ -151,6 +153,17 @@ def build_tree(data: str | bytes, utf8: bytes | None = None) -> tuple[str | byte
     if root is None or len(root) == 0 and not (root.text or "").strip():
         raise ParseError("HTML parsed to an empty document")
     return (utf8 if declared else text), root
+
+
+def _decoded_head(utf8: bytes, chars: int) -> str:
+    """The start of `utf8` decoded, holding at least `chars` characters after any leading
+    whitespace (or all of it)."""
+    size = chars * 2
+    while True:
+        head = utf8[:size].decode("utf-8", "ignore")
+        if size >= len(utf8) or len(_stripped_head(head, chars)) >= chars:
+            return head
+        size *= 4
 
 
 def _doubts_utf8(parser: etree.HTMLParser) -> bool:

@@ -191,3 +191,10 @@ def test_declared_utf8_json_and_xml_declaration_read_as_text():
     with pytest.raises(ParseError, match="JSON"):
         _declared(b'{"title": "x", "body": "<p>not a page</p>"}')
     assert _declared(('<?xml version="1.0" encoding="utf-8"?>\n' + SEED).encode()).title == TITLE
+
+
+def test_declared_utf8_checks_read_past_leading_whitespace():
+    # The input checks decode only the head of the bytes: enough of it past any whitespace.
+    assert _declared(b" \n" * 60000 + SEED.encode()).title == TITLE
+    with pytest.raises(ParseError, match="empty"):
+        _declared(b" \n" * 60000)
