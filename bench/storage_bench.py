@@ -99,12 +99,23 @@ def _codec_params() -> dict:
         return {"train": 64, "dict_size": 256 * 1024, "level": 3, "plain_level": 10,
                 "train_params": {}}
     return {"train": c.TRAIN_SAMPLES, "dict_size": c.DICT_SIZE, "level": c.DICT_LEVEL,
-            "plain_level": c.PLAIN_LEVEL, "train_params": getattr(c, "TRAIN_PARAMS", {})}
+            "plain_level": c.PLAIN_LEVEL, "train_params": getattr(c, "TRAIN_PARAMS", {}),
+            "sample_bytes": getattr(c, "TRAIN_SAMPLE_BYTES", None)}
+
+
+def _train(training: list[bytes], p: dict) -> zstandard.ZstdCompressionDict:
+    try:
+        from storage.compression import train_dictionary
+    except ImportError:  # before the archive trained through this function
+        return zstandard.train_dictionary(p["dict_size"], training, **p["train_params"])
+    return train_dictionary(training, p["dict_size"])
 
 
 def candidates(training: list[bytes]) -> dict:
     p = _codec_params()
-    zdict = zstandard.train_dictionary(p["dict_size"], training, **p["train_params"])
+    start = time.process_time()
+    zdict = _train(training, p)
+    train_s = round(time.process_time() - start, 3)
     out = {
         "gzip -6": (lambda b: gzip.compress(b, 6), gzip.decompress),
         "gzip -9": (lambda b: gzip.compress(b, 9), gzip.decompress),
@@ -119,7 +130,7 @@ def candidates(training: list[bytes]) -> dict:
         out[f"zstd -{level} + dictionary"] = (
             comp.compress, zstandard.ZstdDecompressor(dict_data=zd).decompress)
     return {"codecs": out, "chosen": f"zstd -{p['level']} + dictionary",
-            "dict_kb": round(len(zdict.as_bytes()) / 1024, 1), **p}
+            "dict_kb": round(len(zdict.as_bytes()) / 1024, 1), "train_cpu_s": train_s, **p}
 
 
 def compression(pages: list[bytes], train: int, runs: int) -> dict:
@@ -147,7 +158,8 @@ def compression(pages: list[bytes], train: int, runs: int) -> dict:
     return {"training_pages": len(training), "test_pages": len(test),
             "raw_kb_per_page": round(sum(map(len, test)) / len(test) / 1024, 2),
             "chosen": cand["chosen"], "dictionary_kb": cand["dict_kb"],
-            "dictionary_size": cand["dict_size"], "methods": results}
+            "dictionary_size": cand["dict_size"], "dictionary_train_cpu_s": cand["train_cpu_s"],
+            "methods": results}
 
 
 def generated_pages(n: int) -> list[bytes]:
