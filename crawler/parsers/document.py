@@ -142,8 +142,7 @@ def build_tree(data: str | bytes, utf8: bytes | None = None) -> tuple[str | byte
         # From str, lxml hands libxml2 the string's internal form (UCS-2/4 for Polish text) to
         # convert; the original UTF-8 bytes parse to the same tree a fifth faster.
         parser = _html_parser(utf8=utf8 is not None)
-        root = etree.fromstring(utf8, parser) if utf8 is not None else etree.fromstring(text,
-                                                                                        parser)
+        root = etree.fromstring(text if utf8 is None else utf8, parser)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
         if declared and _doubts_utf8(parser):
             raise NotUTF8("bytes declared UTF-8 are not valid UTF-8") from exc
