@@ -1,6 +1,8 @@
 """Bytes of a page to text: the one decoder for crawls (the spider passes the HTTP Content-Type)
 and for `newsmon parse` / `parse_article(bytes)` (no header). Lives in the parsers package so
-that both share it without the parsers depending on Scrapy.
+that both share it without the parsers depending on Scrapy. A crawl skips it for a page whose
+header declares UTF-8: libxml2 parses those bytes as they are and reports any that are not
+UTF-8, and only then is the page decoded here (crawler/parsers/document.py, build_tree).
 
 bs4's UnicodeDammit walks the candidates strictly, in browser order: the byte-order mark, the
 charset of the HTTP header, the one in `<meta>` or the XML declaration, then the encodings
