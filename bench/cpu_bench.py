@@ -7,7 +7,8 @@ and on real-weight pages (~460 KB, like real rp.pl pages).
 CPU is user + system time of the crawl process and of every process it started and waited for
 (the growth of this process's RUSAGE_CHILDREN over the crawl: the replica process is reaped
 only at the end). Rounds alternate the crawls so that load drifts hit all of them; the
-ratios newsmon / floor are taken per round. The floor keeps Scrapy's defaults; a second floor
+ratios newsmon / floor are taken per round, the round's floor being the mean of a floor crawl
+at its start and one at its end. The floor keeps Scrapy's defaults; a second floor
 with newsmon's CONCURRENT_ITEMS (crawler/settings.py) shows how much of the gap that one
 setting closes, and newsmon's ratio to it is shown next to the judged one.
 
@@ -77,16 +78,23 @@ def measure(n: int, weight_kb: int | None, rounds: int, tmp: Path, config_dir: P
     pg_reason = pg_available()
     runs: dict[str, list[dict]] = {"floor": [], "floor_items": [], "peer": [], "sqlite": [],
                                    "postgresql": []}
+    floor_crawls: list[dict] = []
     with Replica(n, weight_kb) as replica:
         for i in range(rounds):
-            for name in runs:
+            pair = []
+            # The judged floor runs twice a round, first and last: the round's floor is the
+            # mean of the two, so that the machine's speed changing during the round weighs on
+            # both sides alike (the floor crawl, the shortest, varied most between rounds).
+            for name in (*runs, "floor"):
                 if name == "peer" and i >= peer_rounds:
                     continue
                 if name == "postgresql" and pg_reason:
                     continue
                 if progress:
                     progress(f"{weight_kb or 'replica'} round {i + 1}: {name}")
-                if name in ("floor", "floor_items", "peer"):
+                if name == "floor":
+                    pair.append(yardstick(name, replica.base_url, tmp))
+                elif name in ("floor_items", "peer"):
                     runs[name].append(yardstick(name, replica.base_url, tmp))
                 elif name == "sqlite":
                     with sqlite_db(tmp) as db:
@@ -94,10 +102,13 @@ def measure(n: int, weight_kb: int | None, rounds: int, tmp: Path, config_dir: P
                 else:
                     with pg_db() as db:
                         runs[name].append(newsmon(replica.base_url, db, config_dir))
+            floor_crawls += pair
+            runs["floor"].append({key: sum(r[key] for r in pair) / len(pair) for key in pair[0]})
         page_kb = replica.page_kb
     out: dict = {"page_kb": page_kb, "weight_kb": weight_kb, "articles": n, "rounds": rounds,
                  "runs": {k: [{kk: round(vv, 4) for kk, vv in r.items()} for r in v]
-                          for k, v in runs.items()}}
+                          for k, v in runs.items()},
+                 "floor_crawls": [round(r["cpu_ms"], 4) for r in floor_crawls]}
     for name, rs in runs.items():
         out[name] = summary([r["cpu_ms"] for r in rs]) if rs else {"skipped": pg_reason}
     for floor in ("floor", "floor_items"):
