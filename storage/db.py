@@ -10,6 +10,9 @@ which in WAL mode never blocks and is never blocked by writers.
 
 from __future__ import annotations
 
+import random
+import sqlite3
+import time
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -47,7 +50,7 @@ def make_engine(url: str, **kwargs) -> Engine:
         cur = dbapi_conn.cursor()
         # busy_timeout first: switching to WAL itself needs a lock another process may hold.
         cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        cur.execute("PRAGMA journal_mode = WAL")
+        _switch_to_wal(cur)
         cur.execute("PRAGMA synchronous = NORMAL")
         cur.execute("PRAGMA foreign_keys = ON")
         cur.close()
@@ -60,6 +63,21 @@ def make_engine(url: str, **kwargs) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def _switch_to_wal(cur) -> None:
+    """PRAGMA journal_mode = WAL, retried while the file is locked. Connections that switch a
+    new file at the same moment each hold a shared lock and want an exclusive one; SQLite
+    breaks that deadlock by failing one of them at once, without waiting the busy timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(random.uniform(0.005, 0.05))  # jitter: the racers must not retry in step
 
 
 def read_engine(engine: Engine) -> Engine:

@@ -531,3 +531,27 @@ def test_a_real_integrity_error_is_not_retried(archive, monkeypatch):
         fetch(archive, 987654)  # no such run: a foreign-key violation, not a race
     assert sleeps == []
     assert archive.known_article("rp", "100") is None  # the whole transaction rolled back
+
+
+def test_opening_while_another_connection_writes_a_new_file(tmp_path):
+    """A new file is still in rollback-journal mode: switching it to WAL while another
+    connection holds its write lock fails at once, without the busy timeout (SQLite's deadlock
+    rule). Opening must wait for the writer instead of failing: three processes starting on a
+    new archive at once met this in CI."""
+    import sqlite3
+    import threading
+
+    path = tmp_path / "newsmon.db"
+    writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    writer.execute("CREATE TABLE placeholder (x)")
+    writer.execute("BEGIN IMMEDIATE")
+    release = threading.Timer(0.3, writer.execute, ("COMMIT",))
+    release.start()
+    try:
+        with Archive.open(f"sqlite:///{path}") as archive:
+            assert archive.check() == []
+    finally:
+        release.join()
+        writer.close()
+    mode = sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0]
+    assert mode == "wal"
