@@ -6,9 +6,10 @@ and on real-weight pages (~460 KB, like real rp.pl pages).
 
 CPU is user + system time of the crawl process and of every process it started and waited for
 (the growth of this process's RUSAGE_CHILDREN over the crawl: the replica process is reaped
-only at the end). Rounds alternate the crawls so that load drifts hit all of them; the
-ratios newsmon / floor are taken per round, the round's floor being the mean of a floor crawl
-at its start and one at its end. The floor keeps Scrapy's defaults; a second floor
+only at the end). A round runs floor, SQLite, floor, PostgreSQL, floor, then the other
+yardsticks; each newsmon / floor ratio is taken against the mean of the two floor crawls on
+either side of that newsmon crawl, so that the machine's speed drifting during a round hits
+both sides of the ratio alike. The floor keeps Scrapy's defaults; a second floor
 with newsmon's CONCURRENT_ITEMS (crawler/settings.py) shows how much of the gap that one
 setting closes, and newsmon's ratio to it is shown next to the judged one.
 
@@ -79,29 +80,35 @@ def measure(n: int, weight_kb: int | None, rounds: int, tmp: Path, config_dir: P
     runs: dict[str, list[dict]] = {"floor": [], "floor_items": [], "peer": [], "sqlite": [],
                                    "postgresql": []}
     floor_crawls: list[dict] = []
+    # Per judged crawl and round: the floor it is measured against.
+    judged_floors: dict[str, list[float]] = {"sqlite": [], "postgresql": []}
     with Replica(n, weight_kb) as replica:
         for i in range(rounds):
-            pair = []
-            # The judged floor runs twice a round, first and last: the round's floor is the
-            # mean of the two, so that the machine's speed changing during the round weighs on
-            # both sides alike (the floor crawl, the shortest, varied most between rounds).
-            for name in (*runs, "floor"):
-                if name == "peer" and i >= peer_rounds:
-                    continue
-                if name == "postgresql" and pg_reason:
-                    continue
+            # Each judged crawl runs between two floor crawls, and its ratio is to their mean:
+            # the machine's speed drifting during a round (floor crawls of one run ranged
+            # 5.1-7.9 ms) then weighs on both sides of each ratio alike.
+            order = ["floor", "sqlite", "floor", "postgresql", "floor", "floor_items"]
+            if pg_reason:
+                order[3:5] = []
+            if i < peer_rounds:
+                order.append("peer")
+            pair: list[dict] = []  # this round's floor crawls
+            judged: list[str] = []  # judged crawls since the last floor crawl
+            for name in order:
                 if progress:
                     progress(f"{weight_kb or 'replica'} round {i + 1}: {name}")
                 if name == "floor":
                     pair.append(yardstick(name, replica.base_url, tmp))
+                    for done in judged:
+                        judged_floors[done].append(
+                            (pair[-2]["cpu_ms"] + pair[-1]["cpu_ms"]) / 2)
+                    judged = []
                 elif name in ("floor_items", "peer"):
                     runs[name].append(yardstick(name, replica.base_url, tmp))
-                elif name == "sqlite":
-                    with sqlite_db(tmp) as db:
-                        runs[name].append(newsmon(replica.base_url, db, config_dir))
                 else:
-                    with pg_db() as db:
+                    with sqlite_db(tmp) if name == "sqlite" else pg_db() as db:
                         runs[name].append(newsmon(replica.base_url, db, config_dir))
+                    judged.append(name)
             floor_crawls += pair
             runs["floor"].append({key: sum(r[key] for r in pair) / len(pair) for key in pair[0]})
         page_kb = replica.page_kb
@@ -111,12 +118,16 @@ def measure(n: int, weight_kb: int | None, rounds: int, tmp: Path, config_dir: P
                  "floor_crawls": [round(r["cpu_ms"], 4) for r in floor_crawls]}
     for name, rs in runs.items():
         out[name] = summary([r["cpu_ms"] for r in rs]) if rs else {"skipped": pg_reason}
-    for floor in ("floor", "floor_items"):
-        floors = [r["cpu_ms"] for r in runs[floor]]
-        for name in ("sqlite", "postgresql", "peer"):
-            if runs[name]:
-                out[f"{name}_vs_{floor}"] = summary(
-                    [r["cpu_ms"] / f for r, f in zip(runs[name], floors, strict=False)])
+    for name, floors in judged_floors.items():
+        if runs[name]:
+            out[f"{name}_vs_floor"] = summary(
+                [r["cpu_ms"] / f for r, f in zip(runs[name], floors, strict=True)])
+    # Shown, not judged: against the floor with newsmon's CONCURRENT_ITEMS, run once a round.
+    floors = [r["cpu_ms"] for r in runs["floor_items"]]
+    for name in ("sqlite", "postgresql"):
+        if runs[name]:
+            out[f"{name}_vs_floor_items"] = summary(
+                [r["cpu_ms"] / f for r, f in zip(runs[name], floors, strict=True)])
     return out
 
 
