@@ -490,7 +490,7 @@ def test_run_of_a_reused_pid_is_interrupted(archive):
 
 
 def test_threads_sharing_one_archive(archive):
-    # The pipeline writes through asyncio.to_thread: one Archive, several threads.
+    # One Archive, several threads: the pipeline's writer, the lease renewal, the scheduler.
     run = archive.start_run("rp")
 
     def work(n: int) -> list[str]:
