@@ -9,8 +9,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.base import NO_VALUE
 
 from storage import revisit
 from storage.errors import ArchiveError
@@ -120,19 +122,25 @@ def find_article(s: Session, site: str, article_id: str, *, lock: bool) -> Artic
     return s.scalars(query).first()
 
 
-def article_for_update(
-    s: Session, site_id: int, article_id: str, url: str, now: datetime, *, new: bool = False
-) -> Article:
-    """The article row, locked (PostgreSQL) for the rest of the transaction; created if new.
-    `new`: the article is probably not there yet, so the insert is tried first."""
+def article_for_update(s: Session, site_id: int, article_id: str, url: str,
+                       now: datetime) -> Article:
+    """The article row, locked (PostgreSQL) for the rest of the transaction; created if new."""
     key = {"site_id": site_id, "article_id": article_id}
-    article = None if new else s.scalars(_ARTICLE_FOR_UPDATE, key).first()
+    article = s.scalars(_ARTICLE_FOR_UPDATE, key).first()
     if article is None:
-        values = dict(key, url=url, status="live", current_version=0, first_seen=now)
         # None when a concurrent writer created it since: then it is read (and locked).
-        article = (insert_new(s, Article, values, ["site_id", "article_id"])
+        article = (insert_article(s, site_id, article_id, {"url": url, "first_seen": now})
                    or s.scalars(_ARTICLE_FOR_UPDATE, key).one())
     return article
+
+
+def insert_article(s: Session, site_id: int, article_id: str,
+                   values: dict[str, Any]) -> Article | None:
+    """A new article row with `values` (live, no version yet, unless they say otherwise),
+    returned as a loaded object; None when the archive has the article already."""
+    row = {"site_id": site_id, "article_id": article_id, "status": "live",
+           "current_version": 0, **values}
+    return insert_new(s, Article, row, ["site_id", "article_id"])
 
 
 # Built once: building the expression cost as much CPU as running it (once per fetch).
@@ -162,10 +170,14 @@ def touch_url(s: Session, article: Article, url: str, now: datetime) -> None:
 def update_article(s: Session, article: Article, values: dict[str, Any]) -> None:
     """Write `values` to the article's row by one Core UPDATE and into the object as its
     committed state: the ORM's flush of the same change cost more CPU than the statement (a
-    crawl updates every article it fetches)."""
-    if not values:
-        return
-    core_execute(s, _update_statement(tuple(sorted(values))), {**values, "_id": article.id})
+    crawl updates every article it fetches). Only the values that differ from the row as
+    loaded are written; none, no statement (a new article inserted with its final values)."""
+    state = sa_inspect(article)
+    changed = {name: value for name, value in values.items()
+               if state.committed_state.get(name, state.dict.get(name, NO_VALUE)) != value}
+    if changed:
+        core_execute(s, _update_statement(tuple(sorted(changed))),
+                     {**changed, "_id": article.id})
     for name, value in values.items():
         set_committed_value(article, name, value)
 

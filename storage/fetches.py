@@ -11,7 +11,13 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from storage import versioning
-from storage.articles import article_for_update, find_article, touch_url, update_article
+from storage.articles import (
+    article_for_update,
+    find_article,
+    insert_article,
+    touch_url,
+    update_article,
+)
 from storage.errors import ArchiveError
 from storage.models import Article, FetchEvent
 from storage.outbox import record_status_event
@@ -26,6 +32,7 @@ _INSERT_EVENT = insert(FetchEvent.__table__).returning(FetchEvent.__table__.c.id
 # Outcomes whose raw page is kept: versions, and fetches held back for inspection.
 _KEEPS_RAW = ("new_article", "new_version", "suspect", "parse_failure")
 _HELD_BACK = ("suspect", "parse_failure")
+_MAKES_VERSION = ("new_article", "new_version")
 
 
 @dataclass(frozen=True)
@@ -76,38 +83,39 @@ def record_fetch(
     to the event. `new`: the caller believes the archive does not have the article yet (the
     row is then inserted without a look-up first; a wrong guess costs one more statement)."""
     now = fetched_at or utcnow()
-    article = article_for_update(s, site_id(s, site), str(article_id), url, now, new=new)
-    # The article's changes are flushed once, with the fetch event below: autoflush would
-    # send an UPDATE before each statement in between (two or three per fetch).
+    sid = site_id(s, site)
+    fresh = current = None
+    if new:
+        # Decided against no version, and the row inserted with the values this fetch leaves
+        # it with: one statement where an insert and an update were two.
+        decision = _decide(record, None, suspect_reason, max_body_shrink)
+        first = 1 if decision.kind in _MAKES_VERSION else None
+        fresh = insert_article(s, sid, str(article_id), {
+            "url": url, "first_seen": now,
+            **_article_changes(decision, first, now, url, etag, last_modified)})
+    # Known already, or inserted by a concurrent writer since the crawl looked.
+    article = fresh if fresh is not None else article_for_update(s, sid, str(article_id), url, now)
+    # The article's changes are written once, after the version: autoflush would send an
+    # UPDATE before each statement in between (two or three per fetch).
     with s.no_autoflush:
         old_status = article.status
-        current = current_version(s, article)
-        decision = decide(record, current, max_body_shrink=max_body_shrink)
-        if suspect_reason and decision.kind != "parse_failure":
-            decision = replace(decision, kind="suspect", reason=suspect_reason)
+        if fresh is None:
+            current = current_version(s, article)
+            decision = _decide(record, current, suspect_reason, max_body_shrink)
         kind = decision.kind
         raw_sha = store_raw(s, raw, content_type) if kind in _KEEPS_RAW else None
         version_no: int | None = None
 
-        if kind in ("new_article", "new_version"):
+        if kind in _MAKES_VERSION:
             version_no = create_version(s, article, current, decision, record, url=url,
-                                        raw_sha=raw_sha, fetched_at=now)
+                                        raw_sha=raw_sha, fetched_at=now,
+                                        number=1 if fresh else None)
         elif kind == "unchanged":
             version_no = article.current_version
-
-        changes: dict[str, Any] = {"last_checked": now}
-        if version_no is not None and kind != "unchanged":  # set by create_version
-            changes.update(current_version=article.current_version,
-                           last_changed=article.last_changed)
         if kind in ("new_article", "new_version", "unchanged"):
             touch_url(s, article, url, now)
-            changes.update(url=url, status="live", etag=etag, last_modified=last_modified)
-            published = versioning.parse_instant(decision.normalised["published_at"])
-            if published is not None:
-                changes["published_at"] = published
-            if kind != "unchanged" and decision.normalised["section"]:
-                changes["section"] = decision.normalised["section"]
-        update_article(s, article, changes)
+        update_article(s, article,
+                       _article_changes(decision, version_no, now, url, etag, last_modified))
 
         event_id = _insert_event(
             s,
@@ -259,6 +267,32 @@ def accept_suspect(s: Session, event_id: int, *, note: str | None = None) -> Fet
     accepted = f"accepted as version {number}" + (f": {note}" if note else "")
     event.message = f"{event.message}; {accepted}" if event.message else accepted
     return FetchOutcome(decision.kind, number, decision.changed_fields, event.message, event.id)
+
+
+def _decide(record: dict[str, Any], current, suspect_reason: str | None,
+            max_body_shrink: float) -> versioning.Decision:
+    decision = decide(record, current, max_body_shrink=max_body_shrink)
+    if suspect_reason and decision.kind != "parse_failure":
+        decision = replace(decision, kind="suspect", reason=suspect_reason)
+    return decision
+
+
+def _article_changes(decision: versioning.Decision, version_no: int | None, now: datetime,
+                     url: str, etag: str | None, last_modified: str | None) -> dict[str, Any]:
+    """The article columns a fetch sets, by its outcome. Suspect and parse-failure fetches
+    count as a check and change nothing else (record_fetch says why)."""
+    kind = decision.kind
+    changes: dict[str, Any] = {"last_checked": now}
+    if version_no is not None and kind != "unchanged":
+        changes.update(current_version=version_no, last_changed=now)
+    if kind in ("new_article", "new_version", "unchanged"):
+        changes.update(url=url, status="live", etag=etag, last_modified=last_modified)
+        published = versioning.parse_instant(decision.normalised["published_at"])
+        if published is not None:
+            changes["published_at"] = published
+        if kind != "unchanged" and decision.normalised["section"]:
+            changes["section"] = decision.normalised["section"]
+    return changes
 
 
 def _version_of(article: Article | None) -> int | None:

@@ -103,11 +103,14 @@ def create_version(
     url: str,
     raw_sha: str | None,
     fetched_at: datetime,
+    number: int | None = None,
 ) -> int:
     """Store `decision` (a new_article or new_version made from `record` against `current`,
-    the article's current version) as the article's next version; returns its number."""
+    the article's current version) as the article's next version; returns its number.
+    `number`: given for an article whose row was inserted pointing at its first version."""
     values = stored_values(decision.normalised, record, url)
-    number = article.current_version + 1
+    if number is None:
+        number = article.current_version + 1
     previous = stored_content(current)
     summary = change_summary(previous, decision.normalised)
     # A Core insert: nothing reads the new row back as an object in this transaction, and the

@@ -417,6 +417,31 @@ def test_crawler_noticed_trouble_makes_a_suspect(archive, run):
     assert fetch(archive, run).kind == "new_article"
 
 
+@pytest.mark.parametrize("trouble", [None, "undecodable bytes"])
+def test_the_new_hint_changes_no_outcome(archive, run, trouble):
+    # `new` (the crawl believes the article is unknown) inserts the row with its final
+    # values at once; the outcome and the rows must be those of the look-up path, and a
+    # wrong guess (the article exists) must still be read and decided against its version.
+    at = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+    states, kinds = [], []
+    for aid, new in (("200", False), ("201", True)):
+        record = make_record(article_id=aid, url=URL.replace("art100", f"art{aid}"))
+        for fetched_at, title in ((at, None), (at + timedelta(hours=1), "Nowy tytuł")):
+            if title:
+                record = dict(record, title=title)
+            out = archive.record_fetch(run, "rp", aid, record["url"], record, aid.encode(),
+                                       etag='"e"', last_modified="Fri, 27 Nov 2026",
+                                       fetched_at=fetched_at, suspect_reason=trouble, new=new)
+            kinds.append((out.kind, out.version, out.changed_fields))
+        state = archive.known_article("rp", aid)
+        states.append({k: v for k, v in vars(state).items() if k not in ("article_id", "url")})
+    assert states[0] == states[1]
+    assert kinds[:2] == kinds[2:]
+    expected = ("suspect", None) if trouble else ("new_article", 1)
+    assert kinds[0][:2] == expected and kinds[1][0] == ("suspect" if trouble else "new_version")
+    assert archive.check() == []
+
+
 # The parser's output for one replica article served in full (metered paywall) and as a
 # preview only, copied from tests/fixtures/pages/replica-meter-2025-jeszcze* at commit 0712529
 # (those folders now keep only pinned fields).
