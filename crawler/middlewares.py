@@ -5,6 +5,8 @@
 - RetryAfterMiddleware: Scrapy retries a 429/503 at once and ignores Retry-After
   (scrapy/scrapy#3849); this waits as the server asks, within a per-host retry budget.
 - HeadMetaRefreshMiddleware: Scrapy's meta-refresh redirects, reading only the head of a page.
+- RobotsTxtMiddleware: Scrapy's, with every request that waits for a host's robots.txt checked
+  against it (Scrapy 2.19 checks only the first of them).
 """
 
 from __future__ import annotations
@@ -18,8 +20,12 @@ from urllib.parse import urlsplit
 
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.downloadermiddlewares.retry import get_retry_request
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as ScrapyRobotsTxt
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.defer import Deferred
 
 logger = logging.getLogger(__name__)
 
@@ -118,3 +124,25 @@ class HeadMetaRefreshMiddleware(MetaRefreshMiddleware):
         head = response.replace(body=body[:cut])
         result = super().process_response(request, head)
         return response if result is head else result
+
+
+class RobotsTxtMiddleware(ScrapyRobotsTxt):
+    """Scrapy 2.19's robots.txt middleware waits for a host's robots.txt by turning the one
+    pending Deferred into a Future for each waiting request; that hands the parser to the
+    first waiter and None, "no robots.txt, allow everything", to every other one
+    (Deferred.asFuture consumes the result). The requests of a run queued while robots.txt
+    is on its way were fetched unchecked, disallowed or not. Here each waiter gets a Deferred
+    of its own, fed from the pending one, which passes the parser on."""
+
+    async def robot_parser(self, request):
+        pending = self._parsers.get(urlparse_cached(request).netloc)
+        if not isinstance(pending, Deferred):
+            return await super().robot_parser(request)
+        mine: Deferred = Deferred()
+
+        def relay(parser):
+            mine.callback(parser)
+            return parser
+
+        pending.addCallback(relay)
+        return await maybe_deferred_to_future(mine)

@@ -71,11 +71,12 @@ EXTENSIONS_BASE = {path: order for path, order in _SCRAPY_EXTENSIONS_BASE.items(
 
 # No cookies: every fetch should see what an anonymous reader sees. The middleware is not even
 # loaded (its import pulls in tldextract and requests, ~60 ms of every crawl's start-up); nor is
-# Scrapy's meta-refresh middleware, replaced by one that reads only the head of a page
-# (crawler/middlewares.py).
+# Scrapy's meta-refresh middleware, replaced by one that reads only the head of a page, nor
+# its robots.txt middleware, replaced by one that checks every request (crawler/middlewares.py).
 COOKIES_ENABLED = False
 _NOT_LOADED_MIDDLEWARES = {"scrapy.downloadermiddlewares.cookies.CookiesMiddleware",
-                           "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware"}
+                           "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware",
+                           "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware"}
 DOWNLOADER_MIDDLEWARES_BASE = {path: order
                                for path, order in _SCRAPY_DOWNLOADER_MIDDLEWARES_BASE.items()
                                if path not in _NOT_LOADED_MIDDLEWARES}
@@ -84,6 +85,7 @@ HTTPCACHE_ENABLED = False
 
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.HostGuardMiddleware": 60,
+    "crawler.middlewares.RobotsTxtMiddleware": 100,  # where Scrapy's was
     # Higher than RetryMiddleware (550) so that it sees 429/503 responses first.
     "crawler.middlewares.RetryAfterMiddleware": 560,
     "crawler.middlewares.HeadMetaRefreshMiddleware": 580,  # Scrapy's MetaRefreshMiddleware's

@@ -50,6 +50,10 @@ def _specific_checks(name, outcome, server):
         assert len(hits) == 3
         assert hits[-1].time - hits[0].time >= 2.0  # waited Retry-After twice
         assert outcome.runs[0]["errors"] == 0
+    elif name.startswith("robots.txt answered late"):
+        fetched = [r.path for r in outcome.requests if "/dyplomacja/art" in r.path]
+        assert fetched == []
+        assert outcome.runs[0]["robots_skipped"] >= len(server.site.live_articles())
     elif name.startswith("robots"):
         assert hits == [] and outcome.runs[0]["robots_skipped"] >= 2
     elif name.startswith("redirect to another host"):
