@@ -5,16 +5,11 @@ the database with `-x url=...`."""
 from alembic import context
 
 from storage.db import make_engine
-from storage.migrate import include_name
+from storage.migrate import PG_MIGRATION_LOCK, include_name
 from storage.models import Base
 
 config = context.config
 target_metadata = Base.metadata
-
-# Any PostgreSQL session holding this advisory lock is migrating; a second process that opens
-# the archive at the same moment waits instead of racing to create the same tables.
-_PG_MIGRATION_LOCK = 0x6E65776D  # "newm"
-
 
 def _run(connection) -> None:
     context.configure(
@@ -26,7 +21,8 @@ def _run(connection) -> None:
     )
     with context.begin_transaction():
         if connection.dialect.name == "postgresql":
-            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")
+            # storage.migrate.upgrade holds it already; the command line's run takes it here.
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_MIGRATION_LOCK})")
         context.run_migrations()
 
 

@@ -3,8 +3,11 @@ with what the migrations build."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import importlib
 import os
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -23,6 +26,7 @@ from storage.migrate import alembic_config, include_name
 from storage.models import Base
 from storage.query import get_versions, list_fetch_events
 from storage.versioning import REPORTED_FIELDS, content_hash, normalise, parse_instant
+from tests import pg
 
 FIRST = "0001_initial"
 BACKFILL_BATCH = importlib.import_module(
@@ -44,7 +48,7 @@ def test_new_archive_is_created_at_head(db_url):
 
 
 def test_models_match_migrations(db_url):
-    upgrade(db_url)
+    replay_migrations(db_url)
     engine = make_engine(db_url)
     try:
         with engine.connect() as conn:
@@ -53,6 +57,102 @@ def test_models_match_migrations(db_url):
             assert compare_metadata(ctx, Base.metadata) == []
     finally:
         engine.dispose()
+
+
+def replay_migrations(url: str) -> None:
+    """Every migration in turn: an empty database asked for the head is created at it."""
+    upgrade(url, FIRST)
+    upgrade(url)
+
+
+def test_new_archive_is_what_the_migrations_build(db_url, tmp_path):
+    """A new archive is created at the head from the models and storage.fts, without Alembic;
+    its catalog (tables, columns, keys, indexes, full-text objects, triggers, functions) is
+    the one an archive gets by replaying every migration from the first."""
+    created_at_head = db_url
+    Archive.open(created_at_head).close()
+    assert current_revision(created_at_head) == head_revision()
+    with contextlib.ExitStack() as stack:
+        if db_url.startswith("sqlite"):
+            replayed = f"sqlite:///{tmp_path / 'replayed.db'}"
+        else:
+            replayed = stack.enter_context(pg.temporary_database())
+        replay_migrations(replayed)
+        assert _catalog(created_at_head) == _catalog(replayed)
+
+
+def _catalog(url: str) -> dict:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return (_sqlite_catalog if engine.dialect.name == "sqlite" else _pg_catalog)(conn)
+    finally:
+        engine.dispose()
+
+
+def _sqlite_catalog(conn) -> dict:
+    """Each table's columns, keys and indexes as SQLite describes them (a table Alembic's
+    batch mode rebuilt has CREATE text of another layout, and columns added later come last:
+    order is not compared), plus the SQL of indexes, triggers and full-text tables."""
+    catalog = {}
+    objects = conn.exec_driver_sql("SELECT type, name, sql FROM sqlite_master "
+                                   "WHERE name NOT LIKE 'sqlite_autoindex%' ORDER BY 1, 2")
+    for kind, name, sql in objects.all():
+        if kind != "table" or sql.startswith("CREATE VIRTUAL TABLE") or "_fts_" in name:
+            # Indexes, triggers, full-text tables: one CREATE text whoever runs it.
+            catalog[(kind, name)] = sql
+            continue
+        pragma = functools.partial(_pragma, conn)
+        indexes = {index: (unique, origin, partial, [r[2:] for r in pragma("index_xinfo", index)])
+                   for _, index, unique, origin, partial in pragma("index_list", name)}
+        catalog[(kind, name)] = {
+            "columns": sorted(row[1:] for row in pragma("table_xinfo", name)),
+            "foreign keys": sorted(row[2:] for row in pragma("foreign_key_list", name)),
+            # Named by SQLite in creation order: compared by what they cover.
+            "implicit indexes": sorted(v for k, v in indexes.items()
+                                       if k.startswith("sqlite_autoindex")),
+            "indexes": {k: v for k, v in indexes.items()
+                        if not k.startswith("sqlite_autoindex")},
+            "autoincrement": "AUTOINCREMENT" in sql.upper(),
+            "checks": sorted(re.findall(r"CHECK\s*\((.*?)\)", sql)),
+        }
+    return catalog
+
+
+def _pragma(conn, name: str, argument: str) -> list[tuple]:
+    return [tuple(row) for row in conn.exec_driver_sql(f"PRAGMA {name}('{argument}')")]
+
+
+_PG_CATALOG = {
+    "columns": (
+        "SELECT table_name, column_name, data_type, udt_name, is_nullable, column_default, "
+        "character_maximum_length, numeric_precision FROM information_schema.columns "
+        "WHERE table_schema = 'public' ORDER BY 1, 2"),
+    "constraints": (
+        "SELECT conrelid::regclass::text, conname, contype, pg_get_constraintdef(oid) "
+        "FROM pg_constraint WHERE connamespace = 'public'::regnamespace ORDER BY 1, 2"),
+    "indexes": (
+        "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' "
+        "ORDER BY 1, 2"),
+    "sequences": (
+        "SELECT sequence_name, data_type, start_value, increment FROM "
+        "information_schema.sequences WHERE sequence_schema = 'public' ORDER BY 1"),
+    "extensions": "SELECT extname FROM pg_extension ORDER BY 1",
+    "configurations": (
+        "SELECT c.cfgname, m.maptokentype, m.mapseqno, m.mapdict::regdictionary::text "
+        "FROM pg_ts_config c JOIN pg_ts_config_map m ON m.mapcfg = c.oid "
+        "WHERE c.cfgnamespace = 'public'::regnamespace ORDER BY 1, 2, 3"),
+    "functions": (
+        "SELECT proname, prosrc FROM pg_proc WHERE pronamespace = 'public'::regnamespace "
+        "ORDER BY 1, 2"),
+    "triggers": (
+        "SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal "
+        "ORDER BY 1"),
+}
+
+
+def _pg_catalog(conn) -> dict:
+    return {name: conn.execute(text(sql)).all() for name, sql in _PG_CATALOG.items()}
 
 
 def test_upgrade_from_revision_one_keeps_rows(db_url):
