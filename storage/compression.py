@@ -69,6 +69,10 @@ class PageCodec:
         self._active: tuple[str, zstandard.ZstdCompressionDict] | None = None
         self._dicts: dict[str, zstandard.ZstdCompressionDict] = {}  # by compression name
         self._next_try = train_samples  # plain pages needed before (re)trying to train
+        # Plain pages in the archive when last counted, plus those compressed here since: the
+        # count reads every stored page (`compression` lies behind the page's bytes), so it
+        # runs once and then only when this estimate says training may be due.
+        self._plain_estimate: int | None = None
         self._pending = False  # a dictionary is being trained or awaits its commit
         self._local = threading.local()  # (de)compressor objects are not thread-safe
 
@@ -102,9 +106,12 @@ class PageCodec:
             if row is not None:
                 self._active = self._register(row.sha256, self._plain(row))
                 return self._active
-            plain = s.scalar(select(func.count()).select_from(RawPage)
-                             .where(RawPage.compression == "zstd"))
+            if self._plain_estimate is None or self._plain_estimate >= self._next_try:
+                self._plain_estimate = s.scalar(select(func.count()).select_from(RawPage)
+                                                .where(RawPage.compression == "zstd"))
+            plain = self._plain_estimate
             if plain < self._next_try:
+                self._plain_estimate += 1  # the page about to be stored plain
                 return None
             trained = self._train(s)
             if trained is None:

@@ -104,3 +104,19 @@ def test_concurrent_writers_train_one_dictionary(db_url, pages):
     for sha, raw in zip(shas, rest, strict=True):
         assert archive.get_raw(sha) == raw
     archive.close()
+
+
+def test_plain_pages_are_not_counted_before_every_page(sqlite_url, pages):
+    # Counting them reads every stored page's bytes (the column lies behind them): done before
+    # each of the first pages, a fresh archive's first TRAIN_SAMPLES writes cost O(n^2).
+    from sqlalchemy import event
+
+    archive = Archive.open(sqlite_url)
+    counts = []
+    event.listen(archive.engine, "before_cursor_execute",
+                 lambda _c, _cur, sql, *_: counts.append(sql) if "count(" in sql else None)
+    shas = [_store(archive, raw) for raw in pages]
+    assert len(counts) <= 2  # once at the first page, once when training is due
+    kinds = _compressions(archive)
+    assert [kinds[sha] == "zstd" for sha in shas] == [True] * TRAIN_SAMPLES + [False] * 8
+    archive.close()
