@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 
+from pg_catalog import PG_SCHEMA_OBJECTS
 from sqlalchemy import text
 from storage_records import make_record
 
@@ -79,11 +80,7 @@ def _sqlite_index(conn) -> dict[str, list[tuple]]:
 
 
 _PG_CATALOG = {
-    "extensions": "SELECT extname FROM pg_extension ORDER BY 1",
-    "configurations": (
-        "SELECT c.cfgname, m.maptokentype, m.mapseqno, m.mapdict::regdictionary::text "
-        "FROM pg_ts_config c JOIN pg_ts_config_map m ON m.mapcfg = c.oid "
-        "WHERE c.cfgnamespace = 'public'::regnamespace ORDER BY 1, 2, 3"),
+    **PG_SCHEMA_OBJECTS,
     "columns": (
         "SELECT table_name, column_name, ordinal_position, data_type, is_nullable "
         "FROM information_schema.columns WHERE table_schema = 'public' "
@@ -94,12 +91,6 @@ _PG_CATALOG = {
     "constraints": (
         "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
         "WHERE conrelid::regclass::text LIKE '%fts%' ORDER BY 1"),
-    "functions": (
-        "SELECT proname, prosrc FROM pg_proc WHERE pronamespace = 'public'::regnamespace "
-        "ORDER BY 1, 2"),
-    "triggers": (
-        "SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal "
-        "ORDER BY 1"),
 }
 
 

@@ -16,6 +16,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from pg_catalog import PG_SCHEMA_OBJECTS
 from sqlalchemy import MetaData, inspect, text
 from storage_records import make_record
 
@@ -124,6 +125,7 @@ def _pragma(conn, name: str, argument: str) -> list[tuple]:
 
 
 _PG_CATALOG = {
+    **PG_SCHEMA_OBJECTS,
     "columns": (
         "SELECT table_name, column_name, data_type, udt_name, is_nullable, column_default, "
         "character_maximum_length, numeric_precision FROM information_schema.columns "
@@ -137,17 +139,6 @@ _PG_CATALOG = {
     "sequences": (
         "SELECT sequence_name, data_type, start_value, increment FROM "
         "information_schema.sequences WHERE sequence_schema = 'public' ORDER BY 1"),
-    "extensions": "SELECT extname FROM pg_extension ORDER BY 1",
-    "configurations": (
-        "SELECT c.cfgname, m.maptokentype, m.mapseqno, m.mapdict::regdictionary::text "
-        "FROM pg_ts_config c JOIN pg_ts_config_map m ON m.mapcfg = c.oid "
-        "WHERE c.cfgnamespace = 'public'::regnamespace ORDER BY 1, 2, 3"),
-    "functions": (
-        "SELECT proname, prosrc FROM pg_proc WHERE pronamespace = 'public'::regnamespace "
-        "ORDER BY 1, 2"),
-    "triggers": (
-        "SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal "
-        "ORDER BY 1"),
 }
 
 
