@@ -20,14 +20,16 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from crawler.config import ConfigError
 
-# URLs remembered per SiteRules and question: more than one crawl's worth of discovered URLs.
-_URL_MEMO = 16384
+# URLs remembered per SiteRules and question: the few an article page's handling asks about
+# again and again. (Not a whole discovery's worth: a crawl's memory must not grow with its
+# articles, and each source lists them in a cycle that a smaller LRU would miss anyway.)
+_URL_MEMO = 256
 
 
 def _memoized(method):
-    """Remember `method(url)` per SiteRules (immutable, so the answer cannot change): a crawl
-    asks about each URL several times, as each discovery source lists it again and its id,
-    identity and fetch URLs are each derived from it (~0.13 ms of work per article)."""
+    """Remember `method(url)` per SiteRules (immutable, so the answer cannot change): an
+    article page's URL and canonical link are each asked about several times (its id, its
+    identity and fetch URLs, whether it names the article requested)."""
     slot = "_memo_" + method.__name__
 
     @functools.wraps(method)

@@ -177,7 +177,8 @@ class NewsSpider(scrapy.Spider):
     def _follow_articles(self, urls, source: str):
         for url in urls:
             article_id = self.rules.article_id(url)
-            if article_id is None or article_id in self._known:
+            # Each source lists the articles the others did: skipped before any more URL work.
+            if article_id is None or article_id in self._known or article_id in self._scheduled:
                 continue
             request = self._article_request(self.rules.identity_url(url), article_id,
                                             source=source)
